@@ -1,0 +1,247 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxResponseBytes is the response body limit when
+// Options.MaxResponseBytes is zero.
+const DefaultMaxResponseBytes = 10 << 20
+
+// MaxRedirects is how many redirects the client follows for one request.
+const MaxRedirects = 5
+
+// Options configures a Client. The zero value blocks loopback and private
+// addresses and limits response bodies to 10 MiB.
+type Options struct {
+	// AllowLoopback allows 127.0.0.0/8 and ::1. Defaults to false.
+	AllowLoopback bool
+
+	// AllowPrivate allows the private ranges of RFC 1918 (10/8, 172.16/12,
+	// 192.168/16), RFC 4193 (fc00::/7) and the shared address space of
+	// RFC 6598 (100.64/10). Defaults to false.
+	AllowPrivate bool
+
+	// MaxResponseBytes limits the size of a response body in bytes.
+	// Defaults to 10 MiB.
+	MaxResponseBytes int64
+
+	// Logger receives a warning for each blocked address. Defaults to a
+	// logger that discards.
+	Logger *slog.Logger
+}
+
+// Client sends HTTP requests to upstream hosts through the address guard.
+// It is safe for concurrent use.
+type Client struct {
+	guard    guard
+	maxBytes int64
+	logger   *slog.Logger
+	http     *http.Client
+}
+
+// New returns a Client configured by opts.
+func New(opts Options) *Client {
+	c := &Client{
+		guard:    guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
+		maxBytes: opts.MaxResponseBytes,
+		logger:   opts.Logger,
+	}
+	if c.maxBytes <= 0 {
+		c.maxBytes = DefaultMaxResponseBytes
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+
+	dialer := &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Control:   c.control,
+	}
+	transport := &http.Transport{
+		// Proxy stays nil: a proxy from the environment would dial in our
+		// place and bypass the address guard.
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
+			return c.dial(ctx, dialer, network, address)
+		},
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	c.http = &http.Client{
+		Transport:     &limitTransport{base: transport, maxBytes: c.maxBytes},
+		CheckRedirect: checkRedirect,
+	}
+	return c
+}
+
+// HTTPClient returns the guarded *http.Client, for libraries that take one,
+// such as golang.org/x/oauth2. It must not be modified.
+func (c *Client) HTTPClient() *http.Client {
+	return c.http
+}
+
+// Do sends req through the guard. Reading the response body fails with a
+// *ResponseTooLargeError past the size limit.
+func (c *Client) Do(req *http.Request) (*http.Response, error) {
+	return c.http.Do(req)
+}
+
+// control runs after DNS resolution and before each connect, with the IP
+// address that is about to be dialed, so a DNS answer that changes between a
+// check and the dial cannot reach a blocked address.
+func (c *Client) control(network, address string, _ syscall.RawConn) error {
+	addrPort, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("parse dialed address %q: %w", address, err)
+	}
+
+	if blocked := c.guard.check(addrPort.Addr().WithZone("")); blocked != nil {
+		return blocked
+	}
+	return nil
+}
+
+// dial connects through the guarded dialer. It adds the host name to an
+// *AddressError because control receives only the resolved address.
+func (c *Client) dial(ctx context.Context, dialer *net.Dialer, network, address string) (net.Conn, error) {
+	conn, err := dialer.DialContext(ctx, network, address)
+	if err == nil {
+		return conn, nil
+	}
+
+	var blocked *AddressError
+	if errors.As(err, &blocked) {
+		host, _, splitErr := net.SplitHostPort(address)
+		if splitErr != nil {
+			host = address
+		}
+		blocked.Host = host
+		c.logger.Warn("outbound connection blocked",
+			slog.String("host", host),
+			slog.String("addr", blocked.Addr.String()),
+			slog.String("reason", blocked.Reason))
+		return nil, blocked
+	}
+	return nil, err
+}
+
+// checkRedirect follows at most MaxRedirects redirects and blocks a downgrade
+// from https to http. On a redirect to another host it keeps only content
+// negotiation headers, so that credentials in custom headers, such as an API
+// key, stay with the datasource's host. Each hop dials through the guard.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) > MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects at %s: point the URL at the final location", MaxRedirects, req.URL.Redacted())
+	}
+
+	prev := via[len(via)-1]
+	if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
+		return fmt.Errorf("blocked redirect from https to %s: set the datasource's URL to the https location the API uses", req.URL.Redacted())
+	}
+
+	if req.URL.Host != via[0].URL.Host {
+		for name := range req.Header {
+			if !keptOnCrossHostRedirect[http.CanonicalHeaderKey(name)] {
+				req.Header.Del(name)
+			}
+		}
+	}
+	return nil
+}
+
+// keptOnCrossHostRedirect lists the headers that carry no credentials.
+var keptOnCrossHostRedirect = map[string]bool{
+	"Accept":          true,
+	"Accept-Language": true,
+	"Content-Type":    true,
+	"User-Agent":      true,
+}
+
+// ResponseTooLargeError reports a response body past the size limit.
+type ResponseTooLargeError struct {
+	Host  string
+	Limit int64
+}
+
+// Error names the host and the limit.
+func (e *ResponseTooLargeError) Error() string {
+	return fmt.Sprintf("response from %s is larger than the limit of %s: request less data (select fewer fields or rows)", e.Host, formatBytes(e.Limit))
+}
+
+// formatBytes writes n in MiB or KiB when it divides evenly, else in bytes.
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// limitTransport rejects responses that declare a length past the limit and
+// makes reading past the limit fail for the others.
+type limitTransport struct {
+	base     http.RoundTripper
+	maxBytes int64
+}
+
+func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+
+	tooLarge := &ResponseTooLargeError{Host: req.URL.Host, Limit: t.maxBytes}
+	if resp.ContentLength > t.maxBytes {
+		resp.Body.Close()
+		return nil, tooLarge
+	}
+
+	resp.Body = &limitedBody{body: resp.Body, remaining: t.maxBytes, err: tooLarge}
+	return resp, nil
+}
+
+// limitedBody returns err once more than the limit has been read.
+type limitedBody struct {
+	body      io.ReadCloser
+	remaining int64
+	err       error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.remaining < 0 {
+		return 0, b.err
+	}
+
+	// Read at most one byte past the limit, which is enough to detect it.
+	if int64(len(p)) > b.remaining+1 {
+		p = p[:b.remaining+1]
+	}
+	n, err := b.body.Read(p)
+	if int64(n) > b.remaining {
+		n = int(b.remaining)
+		b.remaining = -1
+		return n, b.err
+	}
+	b.remaining -= int64(n)
+	return n, err
+}
+
+func (b *limitedBody) Close() error {
+	return b.body.Close()
+}
