@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+func (s *Server) listDatasources(w http.ResponseWriter, r *http.Request) {
+	all, err := s.opts.Store.ListDatasources(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := ListBody[DatasourceBody]{Items: make([]DatasourceBody, 0, len(all))}
+	for _, ds := range all {
+		out.Items = append(out.Items, datasourceToBody(ds))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getDatasource(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.opts.Store.FindDatasource(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, datasourceToBody(ds))
+}
+
+func (s *Server) createDatasource(w http.ResponseWriter, r *http.Request) {
+	var body DatasourceBody
+	if err := s.decode(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	ds := datasourceFromBody(body, nil)
+	if err := s.validateDatasource(ds); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.opts.Store.CreateDatasource(r.Context(), &ds); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	s.log.Info("datasource created", "datasource", ds.ID, "name", ds.Name, "auth", ds.Auth.Mode)
+	writeJSON(w, http.StatusCreated, datasourceToBody(ds))
+}
+
+func (s *Server) updateDatasource(w http.ResponseWriter, r *http.Request) {
+	previous, err := s.opts.Store.FindDatasource(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var body DatasourceBody
+	if err := s.decode(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	ds := datasourceFromBody(body, &previous)
+	if err := s.validateDatasource(ds); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.opts.Store.UpdateDatasource(r.Context(), &ds); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.forgetCredentials(ds.ID)
+
+	s.log.Info("datasource updated", "datasource", ds.ID, "name", ds.Name, "auth", ds.Auth.Mode)
+	writeJSON(w, http.StatusOK, datasourceToBody(ds))
+}
+
+func (s *Server) deleteDatasource(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.opts.Store.DeleteDatasource(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.forgetCredentials(id)
+
+	s.log.Info("datasource deleted", "datasource", id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// testDatasource runs Test connection on a saved datasource.
+func (s *Server) testDatasource(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.opts.Store.FindDatasource(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	result := s.opts.Tester.Test(r.Context(), ds)
+	s.log.Info("datasource tested", "datasource", ds.ID, "ok", result.OK, "status", result.Status)
+	writeJSON(w, http.StatusOK, result)
+}
+
+// testDraftDatasource runs Test connection on an unsaved datasource. With
+// an "id", secrets left empty are taken from the saved datasource, so an
+// edit form can be tested before it is saved.
+func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
+	var body DatasourceBody
+	if err := s.decode(w, r, &body); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	var previous *fieldlink.Datasource
+	if body.ID != "" {
+		saved, err := s.opts.Store.FindDatasource(r.Context(), body.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		previous = &saved
+	}
+	ds := datasourceFromBody(body, previous)
+	if ds.ID == "" {
+		// A draft has no identity, so its token is never cached under a
+		// saved datasource's ID.
+		ds.ID = "draft"
+	}
+	if err := s.validateDatasource(ds); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+
+	result := s.opts.Tester.Test(r.Context(), ds)
+	s.log.Info("draft datasource tested", "name", ds.Name, "ok", result.OK, "status", result.Status)
+	writeJSON(w, http.StatusOK, result)
+}
+
+func (s *Server) validateDatasource(ds fieldlink.Datasource) error {
+	if err := ds.Validate(); err != nil {
+		return err
+	}
+	if s.opts.ValidateAuthFunc != nil {
+		return s.opts.ValidateAuthFunc(ds.Auth)
+	}
+	return nil
+}
+
+func (s *Server) forgetCredentials(id string) {
+	if s.opts.ForgetCredentialsFunc != nil {
+		s.opts.ForgetCredentialsFunc(id)
+	}
+}

@@ -1,0 +1,226 @@
+// Package httpapi serves fieldlink's REST API (documented in
+// docs/openapi.yaml) and the Jira webhook intake. It translates between JSON
+// and the domain types and holds no business logic.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// Store is the storage the API reads and writes.
+type Store interface {
+	fieldlink.DatasourceStore
+	fieldlink.ItemStore
+	fieldlink.RuleStore
+	fieldlink.HookStore
+	fieldlink.EventStore
+}
+
+// ConnectionTester runs Test connection on a datasource.
+type ConnectionTester interface {
+	Test(ctx context.Context, ds fieldlink.Datasource) fieldlink.TestResult
+}
+
+// ItemEvaluator evaluates items and drops their cached results.
+type ItemEvaluator interface {
+	Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
+	Forget(itemID string)
+}
+
+// EventQueue stores an accepted webhook delivery and schedules its processing.
+type EventQueue interface {
+	Enqueue(ctx context.Context, e *fieldlink.Event) (inserted bool, err error)
+}
+
+// Options configures the API.
+type Options struct {
+	Store  Store
+	Tester ConnectionTester
+	Items  ItemEvaluator
+
+	// ForgetCredentialsFunc drops cached tokens of a datasource after it
+	// changes.
+	ForgetCredentialsFunc func(datasourceID string)
+
+	// ValidateAuthFunc checks a datasource's authentication settings.
+	ValidateAuthFunc func(fieldlink.Auth) error
+	// ValidateItemFunc checks an item's templates and JSONPath.
+	ValidateItemFunc func(fieldlink.Item) error
+	// ValidateRuleFunc checks a rule's condition and fields.
+	ValidateRuleFunc func(fieldlink.Rule) error
+
+	Queue EventQueue
+
+	// AdminTokenHash is the SHA-256 of the bearer token the admin API accepts.
+	AdminTokenHash [sha256.Size]byte
+
+	// MaxBodyBytes bounds request bodies. Defaults to 1 MiB.
+	MaxBodyBytes int64
+
+	Logger *slog.Logger
+}
+
+// Server is the REST API and webhook intake.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+	log  *slog.Logger
+}
+
+// New returns the API handler.
+func New(opts Options) *Server {
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux(), log: opts.Logger}
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("POST /hooks/jira", s.intake)
+	s.mux.HandleFunc("POST /hooks/jira/{hook}", s.intake)
+
+	admin := func(pattern string, h http.HandlerFunc) {
+		s.mux.Handle(pattern, s.requireAdmin(h))
+	}
+	admin("GET /api/v1/datasources", s.listDatasources)
+	admin("POST /api/v1/datasources", s.createDatasource)
+	admin("POST /api/v1/datasources/test", s.testDraftDatasource)
+	admin("GET /api/v1/datasources/{id}", s.getDatasource)
+	admin("PUT /api/v1/datasources/{id}", s.updateDatasource)
+	admin("DELETE /api/v1/datasources/{id}", s.deleteDatasource)
+	admin("POST /api/v1/datasources/{id}/test", s.testDatasource)
+
+	admin("GET /api/v1/items", s.listItems)
+	admin("POST /api/v1/items", s.createItem)
+	admin("GET /api/v1/items/{id}", s.getItem)
+	admin("PUT /api/v1/items/{id}", s.updateItem)
+	admin("DELETE /api/v1/items/{id}", s.deleteItem)
+	admin("POST /api/v1/items/{id}/evaluate", s.evaluateItem)
+
+	admin("GET /api/v1/rules", s.listRules)
+	admin("POST /api/v1/rules", s.createRule)
+	admin("GET /api/v1/rules/{id}", s.getRule)
+	admin("PUT /api/v1/rules/{id}", s.updateRule)
+	admin("DELETE /api/v1/rules/{id}", s.deleteRule)
+
+	admin("GET /api/v1/hooks", s.listHooks)
+	admin("POST /api/v1/hooks", s.createHook)
+	admin("GET /api/v1/hooks/{id}", s.getHook)
+	admin("DELETE /api/v1/hooks/{id}", s.deleteHook)
+
+	admin("GET /api/v1/events", s.listEvents)
+	admin("GET /api/v1/events/{id}", s.getEvent)
+
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, fieldlink.Errorf(fieldlink.ENotFound, "no API route %s %s: see docs/openapi.yaml", r.Method, r.URL.Path))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// requireAdmin lets a request through only with the admin bearer token.
+func (s *Server) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], s.opts.AdminTokenHash[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="fieldlink"`)
+			s.writeError(w, r, fieldlink.Errorf(fieldlink.EUnauthorized,
+				"missing or invalid admin token: send \"Authorization: Bearer <token>\" with the token from FIELDLINK_ADMIN_TOKEN"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// decode reads a JSON body into v, rejecting unknown fields and bodies over
+// the size limit with a message that names the problem.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+
+	err := dec.Decode(v)
+	var tooLarge *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+	case errors.As(err, &tooLarge):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body is larger than %d bytes", s.opts.MaxBodyBytes)
+	case errors.Is(err, io.EOF):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body is empty: send a JSON object")
+	case errors.As(err, &syntax):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body is not valid JSON at byte %d: %v", syntax.Offset, err)
+	case errors.As(err, &typeErr):
+		return fieldlink.Errorf(fieldlink.EInvalid, "field %q must be %s, not a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body has an %s: check its spelling against docs/openapi.yaml", strings.TrimPrefix(err.Error(), "json: "))
+	default:
+		return fieldlink.Errorf(fieldlink.EInvalid, "read request body: %v", err)
+	}
+
+	if dec.More() {
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body has data after the JSON object: send one object")
+	}
+	return nil
+}
+
+var statusByCode = map[string]int{
+	fieldlink.EInvalid:      http.StatusBadRequest,
+	fieldlink.ENotFound:     http.StatusNotFound,
+	fieldlink.EConflict:     http.StatusConflict,
+	fieldlink.EUnauthorized: http.StatusUnauthorized,
+	fieldlink.EInternal:     http.StatusInternalServerError,
+}
+
+// writeError sends err as an ErrorBody. Internal errors are logged with
+// their detail and answered with a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := fieldlink.ErrorCode(err)
+	status, ok := statusByCode[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == fieldlink.EInternal {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: fieldlink.ErrorMessage(err)}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func invalidf(format string, args ...any) error {
+	return fieldlink.Errorf(fieldlink.EInvalid, format, args...)
+}

@@ -1,0 +1,234 @@
+// Package server assembles fieldlink from its parts: the data folder, the
+// sealed SQLite store, the outbound client, credentials, the items engine,
+// the job queue and the REST API, and serves them on one listener.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fieldlink/fieldlink/credential"
+	"github.com/fieldlink/fieldlink/httpapi"
+	"github.com/fieldlink/fieldlink/item"
+	"github.com/fieldlink/fieldlink/jira"
+	"github.com/fieldlink/fieldlink/outbound"
+	"github.com/fieldlink/fieldlink/queue"
+	"github.com/fieldlink/fieldlink/rule"
+	"github.com/fieldlink/fieldlink/seal"
+	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/triage"
+	"github.com/fieldlink/fieldlink/upstream"
+)
+
+// Config configures a server.
+type Config struct {
+	// Listen is the address to serve on. Defaults to 127.0.0.1:8080.
+	Listen string
+
+	// DataDir holds the SQLite database and the master key file. It is
+	// created with owner-only permissions when missing.
+	DataDir string
+
+	// MasterKey is the base64 key that seals secrets at rest. Empty means the
+	// key file master.key in DataDir, created on first start.
+	MasterKey string
+
+	// AdminToken is the bearer token the admin API accepts. Empty means a
+	// token generated on first start, whose hash is kept in the database.
+	AdminToken string
+
+	// AllowLoopback lets datasources reach 127.0.0.0/8 and ::1.
+	AllowLoopback bool
+
+	// AllowPrivate lets datasources reach private network ranges.
+	AllowPrivate bool
+
+	// Workers is the number of ticket events processed at once. Defaults to 4.
+	Workers int
+
+	Logger *slog.Logger
+}
+
+// Server is a running fieldlink.
+type Server struct {
+	// GeneratedAdminToken is set when this start created the admin token,
+	// so the caller can show it once. It is never logged.
+	GeneratedAdminToken string
+
+	db       *sqlite.DB
+	queue    *queue.Queue
+	http     *http.Server
+	listener net.Listener
+	logger   *slog.Logger
+	done     chan error
+}
+
+const adminTokenSetting = "admin_token_sha256"
+
+// Start opens the data folder, applies migrations, starts the queue and
+// begins serving. Stop it with Shutdown.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	logger := cfg.Logger
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
+	}
+	keyFile := filepath.Join(cfg.DataDir, "master.key")
+	key, created, err := seal.LoadKey(cfg.MasterKey, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		logger.Info("created master key file: back it up, sealed secrets cannot be read without it", "path", keyFile)
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, err
+	}
+
+	dbPath := filepath.Join(cfg.DataDir, "fieldlink.db")
+	db, err := sqlite.Open(ctx, dbPath, sealer, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	s := &Server{db: db, logger: logger, done: make(chan error, 1)}
+
+	adminHash, generated, err := adminTokenHash(ctx, db, cfg.AdminToken)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.GeneratedAdminToken = generated
+
+	api, err := s.assemble(cfg, adminHash)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		db.Close()
+		return nil, err
+	}
+
+	listener, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		_ = s.queue.Stop(ctx)
+		db.Close()
+		return nil, fmt.Errorf("listen on %s: %w (choose another address with --listen)", cfg.Listen, err)
+	}
+	s.listener = listener
+	s.http = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		err := s.http.Serve(listener)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+
+	logger.Info("fieldlink listening", "url", s.URL(), "data", cfg.DataDir)
+	return s, nil
+}
+
+// assemble wires the parts together and returns the API handler.
+func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler, error) {
+	logger := cfg.Logger
+	out := outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate, Logger: logger})
+	creds := credential.NewCache(out.HTTPClient(), logger)
+	up := upstream.New(out, creds, logger)
+	engine := item.NewEngine(item.Options{Upstream: up, Logger: logger})
+
+	processor := &triage.Processor{Store: s.db, Items: engine, Jira: jira.NewClient(up), Logger: logger}
+	q, err := queue.New(queue.Options{DB: s.db.SQL(), Events: s.db, Processor: processor, Workers: cfg.Workers, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	s.queue = q
+
+	return httpapi.New(httpapi.Options{
+		Store:                 s.db,
+		Tester:                up,
+		Items:                 engine,
+		ForgetCredentialsFunc: creds.Forget,
+		ValidateAuthFunc:      credential.Validate,
+		ValidateItemFunc:      item.Validate,
+		ValidateRuleFunc:      rule.Validate,
+		Queue:                 q,
+		AdminTokenHash:        adminHash,
+		Logger:                logger,
+	}), nil
+}
+
+// adminTokenHash returns the hash of the admin token: of the configured one,
+// or of the one stored on an earlier start, or of a new one it generates and
+// returns so the caller can show it once.
+func adminTokenHash(ctx context.Context, db *sqlite.DB, configured string) ([sha256.Size]byte, string, error) {
+	if configured != "" {
+		return sha256.Sum256([]byte(configured)), "", nil
+	}
+
+	var hash [sha256.Size]byte
+	stored, ok, err := db.GetSetting(ctx, adminTokenSetting)
+	if err != nil {
+		return hash, "", fmt.Errorf("read admin token hash: %w", err)
+	}
+	if ok {
+		raw, err := hex.DecodeString(stored)
+		if err != nil || len(raw) != sha256.Size {
+			return hash, "", fmt.Errorf("stored admin token hash is corrupt: set FIELDLINK_ADMIN_TOKEN to replace it")
+		}
+		copy(hash[:], raw)
+		return hash, "", nil
+	}
+
+	buf := make([]byte, 32)
+	_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms.
+	token := "fl_" + base64.RawURLEncoding.EncodeToString(buf)
+	hash = sha256.Sum256([]byte(token))
+	if err := db.SetSetting(ctx, adminTokenSetting, hex.EncodeToString(hash[:])); err != nil {
+		return hash, "", fmt.Errorf("store admin token hash: %w", err)
+	}
+	return hash, token, nil
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string {
+	return "http://" + s.listener.Addr().String()
+}
+
+// Shutdown stops accepting requests, lets running events finish within ctx,
+// and closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	httpErr := s.http.Shutdown(ctx)
+	queueErr := s.queue.Stop(ctx)
+	dbErr := s.db.Close()
+	s.logger.Info("fieldlink stopped")
+	return errors.Join(httpErr, queueErr, dbErr)
+}
+
+// Done returns a channel that receives the serve loop's error when it ends.
+func (s *Server) Done() <-chan error { return s.done }
