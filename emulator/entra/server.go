@@ -1,0 +1,185 @@
+package entra
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultTokenLifetime is the lifetime of an access token when
+// Options.TokenLifetime is zero: 3599 seconds, the expires_in Entra ID
+// usually returns.
+const DefaultTokenLifetime = 3599 * time.Second
+
+// DefaultResource is the only resource accepted when Options.Resources is
+// empty. It is an identifier: the emulator never sends a request to it.
+const DefaultResource = "https://graph.microsoft.com"
+
+// App is an application registration in the emulated tenant, with one client
+// secret.
+type App struct {
+	// ClientID is the application (client) ID, a GUID.
+	ClientID    string
+	DisplayName string
+
+	// ClientSecret is the secret value the client sends.
+	ClientSecret string
+
+	// SecretID is the ID of the secret, a GUID. Sending it in place of the
+	// value is a common mistake, and the emulator names it in the error.
+	SecretID string
+
+	// SecretExpires is when the secret stops working. The zero time means
+	// it never expires.
+	SecretExpires time.Time
+
+	// Roles lists the application permissions granted to the app, for
+	// example "User.Read.All". They become the token's roles claim.
+	Roles []string
+}
+
+// Options configures a Server.
+type Options struct {
+	// TenantID is the tenant's GUID. Requests for any other tenant fail with
+	// AADSTS90002, so with an empty TenantID every request fails.
+	TenantID string
+
+	// Apps lists the registered applications.
+	Apps []App
+
+	// Resources lists the resource identifiers a scope may name before
+	// "/.default", for example "https://graph.microsoft.com". Defaults to
+	// DefaultResource.
+	Resources []string
+
+	// TokenLifetime is how long an access token is valid. Defaults to
+	// DefaultTokenLifetime.
+	TokenLifetime time.Duration
+
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+
+	// Logger receives one record per token request. It never receives a
+	// secret or a token. Defaults to a logger that discards records.
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if len(o.Resources) == 0 {
+		o.Resources = []string{DefaultResource}
+	}
+	if o.TokenLifetime <= 0 {
+		o.TokenLifetime = DefaultTokenLifetime
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Server is an emulated Entra ID tenant. It implements http.Handler and
+// serves:
+//
+//	POST /{tenant}/oauth2/v2.0/token   the token endpoint
+//	GET  /error?code={n}               the page error_uri points to
+type Server struct {
+	opts          Options
+	key           *rsa.PrivateKey
+	keyID         string
+	tokenRequests atomic.Int64
+}
+
+// New returns a Server for opts, with a new 2048-bit RSA signing key.
+func New(opts Options) *Server {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		// GenerateKey fails only when crypto/rand fails, and New has no error
+		// result to report it in.
+		panic(fmt.Sprintf("generate entra emulator signing key: %v", err))
+	}
+
+	return &Server{
+		opts:  opts.withDefaults(),
+		key:   key,
+		keyID: thumbprint(&key.PublicKey),
+	}
+}
+
+// TokenRequests returns the number of requests the token endpoint received,
+// rejected ones included. Tests use it to check that clients cache tokens.
+func (s *Server) TokenRequests() int {
+	return int(s.tokenRequests.Load())
+}
+
+// ServeHTTP routes a request to the token endpoint or the error page.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/error" {
+		s.serveErrorPage(w, r)
+		return
+	}
+
+	tenant, ok := tokenPathTenant(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+
+	s.tokenRequests.Add(1)
+	s.serveToken(w, r, tenant)
+}
+
+// tokenPathTenant returns the tenant segment of a "/{tenant}/oauth2/v2.0/token"
+// path.
+func tokenPathTenant(path string) (string, bool) {
+	tenant, rest, ok := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	if !ok || tenant == "" || rest != "oauth2/v2.0/token" {
+		return "", false
+	}
+	return tenant, true
+}
+
+// serveErrorPage serves the page an error_uri links to: the code's short
+// description.
+func (s *Server) serveErrorPage(w http.ResponseWriter, r *http.Request) {
+	code, err := strconv.Atoi(r.URL.Query().Get("code"))
+	title, known := errorTitles[code]
+	if err != nil || !known {
+		http.Error(w, "unknown error code: pass ?code= with one of the codes in error_codes", http.StatusNotFound)
+		return
+	}
+
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "AADSTS%d: %s\n", code, title)
+}
+
+// thumbprint returns a key ID derived from the public key, like the base64url
+// SHA-256 thumbprints Entra ID uses in the kid header.
+func thumbprint(pub *rsa.PublicKey) string {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic(fmt.Sprintf("encode entra emulator public key: %v", err))
+	}
+	sum := sha256.Sum256(der)
+	return base64.RawURLEncoding.EncodeToString(sum[:20])
+}
+
+// newGUID returns a random version 4 UUID in its canonical text form.
+func newGUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
