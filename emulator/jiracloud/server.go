@@ -1,0 +1,207 @@
+package jiracloud
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server is an emulated Jira Cloud site. It is safe for concurrent use.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+
+	mu          sync.Mutex
+	baseURL     string
+	fields      []*field
+	optionCount int
+	issues      []*issue
+	hooks       []webhook
+}
+
+// New returns a site seeded with one service project: key "ITH", name "IT
+// Help", issue type "[System] Service request", the select fields "Support
+// group" (customfield_10050) and "Location queue" (customfield_10051), whose
+// options AddOptions adds, and the text field "Reporter office"
+// (customfield_10052).
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	s := &Server{
+		opts:    opts,
+		mux:     http.NewServeMux(),
+		baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
+		fields:  editableFields(),
+	}
+
+	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.getIssue))
+	s.mux.HandleFunc("PUT /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.editIssue))
+	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}/editmeta", s.authenticated(s.getEditMeta))
+	s.mux.HandleFunc("GET /rest/api/3/myself", s.authenticated(s.getMyself))
+	s.mux.HandleFunc("GET /rest/api/3/serverInfo", s.anonymousAllowed(s.getServerInfo))
+	return s
+}
+
+// SetBaseURL sets the emulator's own address, used in "self" links, for
+// example the URL of the httptest.Server or listener that serves it.
+func (s *Server) SetBaseURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.baseURL = strings.TrimSuffix(u, "/")
+}
+
+// AddOptions adds options to the select field with the given ID. Options it
+// already has and IDs of other fields are ignored.
+func (s *Server) AddOptions(fieldID string, options ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	f := s.field(fieldID)
+	if f == nil || f.kind != kindSelect {
+		return
+	}
+
+next:
+	for _, value := range options {
+		for _, o := range f.options {
+			if o.value == value {
+				continue next
+			}
+		}
+		f.options = append(f.options, option{id: optionID(s.optionCount), value: value})
+		s.optionCount++
+	}
+}
+
+// ServeHTTP serves the REST API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// field returns the editable field with the ID, or nil. The caller holds mu.
+func (s *Server) field(id string) *field {
+	for _, f := range s.fields {
+		if f.id == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// base returns the address for "self" links in an answer to r, or in a
+// webhook when r is nil.
+func (s *Server) base(r *http.Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	switch {
+	case s.baseURL != "":
+		return s.baseURL
+	case r != nil:
+		return "http://" + r.Host
+	}
+	return "http://127.0.0.1"
+}
+
+// authenticatedHandler serves a request made by the API user with the email.
+type authenticatedHandler func(w http.ResponseWriter, r *http.Request, email string)
+
+// authenticated requires basic auth with an API user's email and token, and
+// answers 401 as Jira Cloud does otherwise.
+func (s *Server) authenticated(next authenticatedHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		email, ok := s.authenticate(w, r)
+		if !ok {
+			return
+		}
+		if email == "" {
+			writeUnauthorized(w, msgUnauthenticated)
+			return
+		}
+		s.delay(r)
+		next(w, r, email)
+	}
+}
+
+// anonymousAllowed serves requests without credentials too, as Jira Cloud
+// does for operations whose spec lists an empty security requirement, but
+// still rejects wrong credentials.
+func (s *Server) anonymousAllowed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := s.authenticate(w, r); !ok {
+			return
+		}
+		s.delay(r)
+		next(w, r)
+	}
+}
+
+// Jira Cloud's 401 bodies. It answers with text, not JSON.
+const (
+	msgUnauthenticated = "Client must be authenticated to access this resource."
+	msgBadCredentials  = "Basic authentication with passwords is deprecated."
+)
+
+// authenticate returns the API user's email, or "" for a request without
+// credentials. It answers 401 and returns false for wrong credentials.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if r.Header.Get("Authorization") == "" {
+		return "", true
+	}
+
+	email, token, ok := r.BasicAuth()
+	want, known := s.opts.APIUsers[email]
+	if !ok || !known || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+		writeUnauthorized(w, msgBadCredentials)
+		return "", false
+	}
+	return email, true
+}
+
+// delay waits for the configured latency or until the client gives up.
+func (s *Server) delay(r *http.Request) {
+	if s.opts.Latency <= 0 {
+		return
+	}
+	t := time.NewTimer(s.opts.Latency)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
+}
+
+func writeUnauthorized(w http.ResponseWriter, message string) {
+	w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	w.Write([]byte(message))
+}
+
+// errorCollection is Jira's error body.
+type errorCollection struct {
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+}
+
+func writeErrors(w http.ResponseWriter, status int, messages []string, fieldErrors map[string]string) {
+	if messages == nil {
+		messages = []string{}
+	}
+	if fieldErrors == nil {
+		fieldErrors = map[string]string{}
+	}
+	writeJSON(w, status, errorCollection{ErrorMessages: messages, Errors: fieldErrors})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode response: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}

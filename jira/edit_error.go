@@ -1,0 +1,158 @@
+package jira
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// EditError is a Jira answer other than success to an issue edit.
+type EditError struct {
+	// IssueKey is the key or ID of the issue the edit was for.
+	IssueKey string
+
+	// Status is the HTTP status code.
+	Status int
+
+	// Messages are Jira's errorMessages, or the start of the body when Jira
+	// answered with text instead of JSON.
+	Messages []string
+
+	// FieldErrors maps a field ID to Jira's message about its value, for
+	// example "customfield_10050" to "Option value 'Paris' is not valid".
+	FieldErrors map[string]string
+
+	// Retryable reports whether sending the same edit again later may
+	// succeed: true for 429 Too Many Requests and 5xx statuses.
+	Retryable bool
+
+	// RetryAfter is the wait Jira asked for in its Retry-After header, or
+	// zero when it sent none.
+	RetryAfter time.Duration
+}
+
+// maxTextMessage bounds the part of a non-JSON body kept as a message.
+const maxTextMessage = 200
+
+// errorCollection is the body of a Jira REST error response.
+type errorCollection struct {
+	ErrorMessages []string          `json:"errorMessages"`
+	Errors        map[string]string `json:"errors"`
+}
+
+func newEditError(key string, resp fieldlink.UpstreamResponse, now time.Time) *EditError {
+	e := &EditError{
+		IssueKey:   key,
+		Status:     resp.Status,
+		Retryable:  resp.Status == http.StatusTooManyRequests || resp.Status >= 500,
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now),
+	}
+
+	var body errorCollection
+	if err := json.Unmarshal(resp.Body, &body); err == nil {
+		e.Messages = body.ErrorMessages
+		if len(body.Errors) > 0 {
+			e.FieldErrors = body.Errors
+		}
+		return e
+	}
+
+	// Jira answers some failures, such as rejected credentials, with text.
+	if text := strings.TrimSpace(string(resp.Body)); text != "" {
+		e.Messages = []string{truncate(text, maxTextMessage)}
+	}
+	return e
+}
+
+// Error returns the status, Jira's messages and what to check next.
+func (e *EditError) Error() string {
+	return fmt.Sprintf("edit issue %s: Jira returned %d %s%s%s",
+		e.IssueKey, e.Status, http.StatusText(e.Status), e.detail(), e.hint())
+}
+
+// detail returns Jira's messages and field errors, field errors sorted by
+// field ID, after ": ", or "" when Jira gave none.
+func (e *EditError) detail() string {
+	parts := append([]string(nil), e.Messages...)
+
+	ids := make([]string, 0, len(e.FieldErrors))
+	for id := range e.FieldErrors {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		parts = append(parts, id+": "+e.FieldErrors[id])
+	}
+
+	if len(parts) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(parts, "; ")
+}
+
+// hint says what to check for the statuses an admin can fix.
+func (e *EditError) hint() string {
+	switch {
+	case e.Status == http.StatusBadRequest:
+		return ". Check that the rule's field IDs are on the issue's edit screen and its values are allowed options"
+	case e.Status == http.StatusUnauthorized:
+		return ". Check the Jira datasource's email address and API token"
+	case e.Status == http.StatusForbidden:
+		return ". Give the Jira account of the datasource permission to edit issues in the project"
+	case e.Status == http.StatusNotFound:
+		return ". The issue does not exist or the Jira account of the datasource cannot browse it"
+	case e.Retryable && e.RetryAfter > 0:
+		return fmt.Sprintf(". Retry after %s", e.RetryAfter)
+	case e.Retryable:
+		return ". Retry later"
+	}
+	return ""
+}
+
+// maxRetryAfterSeconds caps a Retry-After so the Duration cannot overflow.
+const maxRetryAfterSeconds = int64(math.MaxInt64 / time.Second)
+
+// retryAfter parses a Retry-After value, either delay seconds or an HTTP
+// date (RFC 9110 §10.2.3). It returns zero for an empty, invalid or past
+// value.
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+
+	if seconds, err := strconv.ParseInt(v, 10, 64); err == nil {
+		switch {
+		case seconds < 0:
+			return 0
+		case seconds > maxRetryAfterSeconds:
+			return time.Duration(maxRetryAfterSeconds) * time.Second
+		}
+		return time.Duration(seconds) * time.Second
+	}
+
+	at, err := http.ParseTime(v)
+	if err != nil || !at.After(now) {
+		return 0
+	}
+	return at.Sub(now)
+}
+
+// truncate shortens s to at most max bytes without splitting a character.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max] + "…"
+}

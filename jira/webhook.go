@@ -1,0 +1,147 @@
+package jira
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// Webhook events that fieldlink processes.
+const (
+	EventIssueCreated = "jira:issue_created"
+	EventIssueUpdated = "jira:issue_updated"
+)
+
+// IdentifierHeader is the header in which Jira Cloud sends a delivery's
+// identifier. Jira keeps it unchanged when it retries the delivery.
+const IdentifierHeader = "X-Atlassian-Webhook-Identifier"
+
+// Webhook is a decoded jira:issue_created or jira:issue_updated delivery.
+type Webhook struct {
+	// Event is the webhookEvent, for example "jira:issue_created".
+	Event string
+	// Timestamp is the time of the event in milliseconds since the Unix
+	// epoch, or zero when the body has none.
+	Timestamp int64
+
+	IssueID  string
+	IssueKey string
+
+	// Ticket is the context that items and rules read.
+	Ticket fieldlink.TicketContext
+
+	// Raw is the whole body, decoded.
+	Raw map[string]any
+}
+
+// webhookHead holds the members of a body that need exact types: the
+// timestamp must not pass through float64, which rounds large integers.
+type webhookHead struct {
+	WebhookEvent string      `json:"webhookEvent"`
+	Timestamp    json.Number `json:"timestamp"`
+	Issue        *struct {
+		ID  json.RawMessage `json:"id"`
+		Key string          `json:"key"`
+	} `json:"issue"`
+}
+
+// ParseWebhook decodes the body of an admin webhook delivery: the event, its
+// timestamp, the issue ID and key, and the ticket context (reporter, actor,
+// project, issue type, Jira Service Management request type and all issue
+// fields). A reporter whose email address Jira hides (a missing, empty or
+// null emailAddress) gets an empty EmailAddress.
+//
+// The error is a *fieldlink.Error with code EInvalid when the body is not
+// JSON or lacks webhookEvent or issue.key.
+func ParseWebhook(body []byte) (Webhook, error) {
+	var head webhookHead
+	if err := json.Unmarshal(body, &head); err != nil {
+		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"webhook body is not a valid Jira webhook JSON object: %v. Send the body Jira posts, unchanged", err)
+	}
+
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"webhook body is not a valid Jira webhook JSON object: %v. Send the body Jira posts, unchanged", err)
+	}
+
+	if head.WebhookEvent == "" {
+		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"webhook body has no webhookEvent: send an issue event such as %q", EventIssueCreated)
+	}
+	if head.Issue == nil || head.Issue.Key == "" {
+		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"webhook body of event %q has no issue.key: subscribe the Jira webhook to issue events only", head.WebhookEvent)
+	}
+
+	timestamp, err := parseTimestamp(head.Timestamp)
+	if err != nil {
+		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"webhook body has an invalid timestamp %q: expected milliseconds since the Unix epoch", head.Timestamp)
+	}
+
+	w := Webhook{
+		Event:     head.WebhookEvent,
+		Timestamp: timestamp,
+		IssueID:   idString(head.Issue.ID),
+		IssueKey:  head.Issue.Key,
+		Raw:       raw,
+	}
+
+	issue, _ := raw["issue"].(map[string]any)
+	fields, _ := issue["fields"].(map[string]any)
+	w.Ticket = ticketContext(fields, object(raw, "user"))
+	return w, nil
+}
+
+// parseTimestamp reads Jira's millisecond timestamp. A body without one
+// yields zero.
+func parseTimestamp(n json.Number) (int64, error) {
+	if n == "" {
+		return 0, nil
+	}
+	if ms, err := n.Int64(); err == nil {
+		return ms, nil
+	}
+
+	// Accept a number written with an exponent or a fraction, as some
+	// relays re-encode integers that way.
+	f, err := n.Float64()
+	if err != nil {
+		return 0, err
+	}
+	return int64(f), nil
+}
+
+// idString returns an issue ID given as a JSON string or number as a string.
+func idString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// DeliveryID returns the key that deduplicates deliveries: the
+// X-Atlassian-Webhook-Identifier header when present, which Jira keeps across
+// retries, and otherwise the issue ID, event and timestamp joined by colons.
+func DeliveryID(h http.Header, w Webhook) string {
+	if id := h.Get(IdentifierHeader); id != "" {
+		return id
+	}
+
+	issue := w.IssueID
+	if issue == "" {
+		issue = w.IssueKey
+	}
+	return issue + ":" + w.Event + ":" + strconv.FormatInt(w.Timestamp, 10)
+}
