@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fieldlink/fieldlink/seal"
+
+	// Registers the "sqlite" database/sql driver.
+	_ "modernc.org/sqlite"
+)
+
+// BusyTimeout is how long a statement waits for another connection's or
+// process's lock on the file before it fails with "database is locked".
+const BusyTimeout = 10 * time.Second
+
+// DB is fieldlink's embedded SQLite database. It implements
+// fieldlink.DatasourceStore, ItemStore, RuleStore, HookStore and EventStore.
+type DB struct {
+	db     *sql.DB
+	path   string
+	sealer *seal.Sealer
+	logger *slog.Logger
+
+	// now returns the current time. Tests replace it.
+	now func() time.Time
+}
+
+// Open opens or creates the SQLite database at path, applies fieldlink's
+// migrations and River's, and returns the database. It rejects a database
+// whose schema is newer than this binary's with an error matching
+// ErrSchemaTooNew. sealer seals and opens the secret fields. logger may be
+// nil, which discards logs.
+func Open(ctx context.Context, path string, sealer *seal.Sealer, logger *slog.Logger) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open database: path is empty: give the path of the SQLite file")
+	}
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("open database %q: the path contains \"?\", which the SQLite driver reads as the start of parameters: choose a path without it", path)
+	}
+	if sealer == nil {
+		return nil, fmt.Errorf("open database %s: sealer is nil", path)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	pool, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+
+	// One connection serializes every statement of fieldlink and River in
+	// this process. SQLite allows one writer at a time anyway, and River's
+	// riversqlite driver recommends SetMaxOpenConns(1) to avoid
+	// SQLITE_BUSY errors between its own concurrent operations. A
+	// consequence: code holding a transaction must run every statement on
+	// that transaction, or it waits forever for the only connection.
+	pool.SetMaxOpenConns(1)
+	pool.SetConnMaxIdleTime(0)
+	pool.SetConnMaxLifetime(0)
+
+	db := &DB{db: pool, path: path, sealer: sealer, logger: logger, now: time.Now}
+
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+
+	if err := db.migrateRiver(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+
+	logger.Debug("database opened", slog.String("path", path))
+	return db, nil
+}
+
+// dsn returns the data source name for path. The pragmas are URL parameters
+// so that the driver applies them to every connection the pool opens, not
+// only the first: WAL lets readers run beside the writer, busy_timeout waits
+// for locks held by other processes, foreign_keys enforces REFERENCES, and
+// synchronous=NORMAL is durable in WAL mode except for the last commits
+// before a power loss. _txlock=immediate takes the write lock at BEGIN, so a
+// transaction never fails later when it upgrades from reading to writing.
+func dsn(path string) string {
+	params := url.Values{}
+	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	params.Add("_pragma", "journal_mode(WAL)")
+	params.Add("_pragma", "foreign_keys(1)")
+	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Set("_txlock", "immediate")
+
+	// A plain path, not a file: URI, so the driver passes it to SQLite
+	// unchanged and takes the parameters from after the first "?".
+	return path + "?" + params.Encode()
+}
+
+// Close closes the database. River clients using SQL must be stopped first.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("close database %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// SQL returns the connection pool, for River's riversqlite driver and for
+// the transactions passed to InsertEventTx. The pool has one connection, so
+// a caller holding a transaction must run every statement on it.
+func (db *DB) SQL() *sql.DB {
+	return db.db
+}

@@ -1,0 +1,179 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+var _ fieldlink.ItemStore = (*DB)(nil)
+
+// requestColumn is the JSON of the request column.
+type requestColumn struct {
+	Method  string            `json:"method,omitempty"`
+	Path    string            `json:"path,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+}
+
+const itemColumns = `id, name, datasource_id, type, request, root, template, cache_seconds`
+
+// CreateItem stores it, assigning its ID. Its datasource must exist.
+func (db *DB) CreateItem(ctx context.Context, it *fieldlink.Item) error {
+	if err := checkName("item", it.Name); err != nil {
+		return err
+	}
+
+	row := *it
+	row.ID = newID(itemPrefix)
+
+	values, err := itemValues(&row)
+	if err != nil {
+		return err
+	}
+
+	query := `INSERT INTO items (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	if _, err := db.db.ExecContext(ctx, query, values...); err != nil {
+		return itemWriteError(err, it)
+	}
+
+	*it = row
+	return nil
+}
+
+// FindItem returns the item with the ID, or an ENotFound error.
+func (db *DB) FindItem(ctx context.Context, id string) (fieldlink.Item, error) {
+	query := `SELECT ` + itemColumns + ` FROM items WHERE id = ?`
+	it, err := scanItem(db.db.QueryRowContext(ctx, query, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fieldlink.Item{}, notFound("item", id)
+	}
+	if err != nil {
+		return fieldlink.Item{}, fmt.Errorf("find item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// ListItems returns all items ordered by name, ignoring case.
+func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
+	query := `SELECT ` + itemColumns + ` FROM items ORDER BY name, id`
+	rows, err := db.db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	defer rows.Close()
+
+	var list []fieldlink.Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list items: %w", err)
+		}
+		list = append(list, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+	return list, nil
+}
+
+// UpdateItem replaces the stored item with it.ID.
+func (db *DB) UpdateItem(ctx context.Context, it *fieldlink.Item) error {
+	if err := checkName("item", it.Name); err != nil {
+		return err
+	}
+
+	values, err := itemValues(it)
+	if err != nil {
+		return err
+	}
+
+	query := `UPDATE items SET name = ?, datasource_id = ?, type = ?, request = ?, root = ?,
+		template = ?, cache_seconds = ? WHERE id = ?`
+	args := append(slices.Clone(values[1:]), values[0])
+	result, err := db.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return itemWriteError(err, it)
+	}
+	return requireOneRow(result, "item", it.ID)
+}
+
+// DeleteItem removes the item with the ID.
+func (db *DB) DeleteItem(ctx context.Context, id string) error {
+	result, err := db.db.ExecContext(ctx, `DELETE FROM items WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete item %s: %w", id, err)
+	}
+	return requireOneRow(result, "item", id)
+}
+
+// itemWriteError turns a constraint violation on insert or update into an
+// error the admin can act on.
+func itemWriteError(err error, it *fieldlink.Item) error {
+	if isUniqueViolation(err) {
+		return nameTaken("item", it.Name)
+	}
+	if isForeignKeyViolation(err) {
+		return fieldlink.Errorf(fieldlink.EInvalid, "item %q: datasource %q not found: choose an existing datasource", it.Name, it.DatasourceID)
+	}
+	return fmt.Errorf("write item %q: %w", it.Name, err)
+}
+
+func itemValues(it *fieldlink.Item) ([]any, error) {
+	request, err := marshalJSON(requestColumn{
+		Method:  it.Request.Method,
+		Path:    it.Request.Path,
+		Headers: it.Request.Headers,
+		Body:    it.Request.Body,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode item %q request: %w", it.Name, err)
+	}
+
+	return []any{
+		it.ID, it.Name, it.DatasourceID, string(it.Type), request, it.Root, it.Template, it.CacheSeconds,
+	}, nil
+}
+
+func scanItem(row scanner) (fieldlink.Item, error) {
+	var (
+		it       fieldlink.Item
+		itemType string
+		request  string
+	)
+	err := row.Scan(&it.ID, &it.Name, &it.DatasourceID, &itemType, &request, &it.Root, &it.Template, &it.CacheSeconds)
+	if err != nil {
+		return fieldlink.Item{}, err
+	}
+	it.Type = fieldlink.ItemType(itemType)
+
+	var r requestColumn
+	if err := json.Unmarshal([]byte(request), &r); err != nil {
+		return fieldlink.Item{}, fmt.Errorf("decode item %s request: %w", it.ID, err)
+	}
+	it.Request = fieldlink.ItemRequest{
+		Method:  r.Method,
+		Path:    r.Path,
+		Headers: nilIfEmptyMap(r.Headers),
+		Body:    r.Body,
+	}
+	return it, nil
+}
+
+// requireOneRow returns ENotFound when an UPDATE or DELETE by ID matched no
+// row.
+func requireOneRow(result sql.Result, kind, id string) error {
+	n, err := result.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("write %s %s: %w", kind, id, err)
+	}
+	if n == 0 {
+		return notFound(kind, id)
+	}
+	return nil
+}
