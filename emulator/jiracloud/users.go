@@ -70,6 +70,10 @@ func (s *Server) getMyself(w http.ResponseWriter, r *http.Request, email string)
 	writeJSON(w, http.StatusOK, u)
 }
 
+// rfc3339Millis is the date-time format the document declares for
+// serverInfo's times. Issue fields use Jira's own layout instead.
+const rfc3339Millis = "2006-01-02T15:04:05.000Z07:00"
+
 // getServerInfo serves GET /rest/api/3/serverInfo.
 func (s *Server) getServerInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -78,8 +82,8 @@ func (s *Server) getServerInfo(w http.ResponseWriter, r *http.Request) {
 		"versionNumbers": []int{1001, 0, 0},
 		"deploymentType": "Cloud",
 		"buildNumber":    100000,
-		"buildDate":      "2025-01-01T00:00:00.000+0000",
-		"serverTime":     formatTime(s.opts.Now()),
+		"buildDate":      "2025-01-01T00:00:00.000Z",
+		"serverTime":     s.opts.Now().Format(rfc3339Millis),
 		"scmInfo":        "0000000000000000000000000000000000000000",
 		"serverTitle":    "Jira",
 	})
