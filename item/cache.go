@@ -1,0 +1,113 @@
+package item
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// cacheKey identifies one upstream result: the item, how many times it was
+// forgotten, and a digest of the datasource version and the rendered request.
+type cacheKey struct {
+	itemID     string
+	generation uint64
+	digest     [sha256.Size]byte
+}
+
+// String returns the key as text, for singleflight.
+func (k cacheKey) String() string {
+	return k.itemID + "\x00" + strconv.FormatUint(k.generation, 10) + "\x00" + hex.EncodeToString(k.digest[:])
+}
+
+// cachedDocument is a decoded response body and how long it is reused.
+type cachedDocument struct {
+	doc any
+	ttl time.Duration
+}
+
+// requestDigest hashes what makes two requests the same: the datasource and
+// its version (a change of base URL or credentials gives a new UpdatedAt),
+// the method, the path with its query, the headers and the body.
+func requestDigest(ds fieldlink.Datasource, req fieldlink.UpstreamRequest) [sha256.Size]byte {
+	h := sha256.New()
+	writeField(h, ds.ID)
+	writeField(h, strconv.FormatInt(ds.UpdatedAt.UnixNano(), 10))
+	writeField(h, req.Method)
+	writeField(h, req.Path)
+
+	for _, name := range slices.Sorted(maps.Keys(req.Header)) {
+		for _, value := range req.Header[name] {
+			writeField(h, name)
+			writeField(h, value)
+		}
+	}
+
+	writeField(h, string(req.Body))
+
+	var digest [sha256.Size]byte
+	h.Sum(digest[:0])
+	return digest
+}
+
+// writeField writes s with its length first, so no two sequences of fields
+// hash the same.
+func writeField(h hash.Hash, s string) {
+	var length [8]byte
+	binary.BigEndian.PutUint64(length[:], uint64(len(s)))
+	h.Write(length[:])
+	h.Write([]byte(s))
+}
+
+// documentCache holds decoded response bodies, bounded in size, each entry
+// expiring after its ttl.
+type documentCache = otter.Cache[cacheKey, cachedDocument]
+
+func newDocumentCache(maxEntries int, now func() time.Time, logger *slog.Logger) *documentCache {
+	return otter.Must(&otter.Options[cacheKey, cachedDocument]{
+		MaximumSize: maxEntries,
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[cacheKey, cachedDocument]) time.Duration {
+			return e.Value.ttl
+		}),
+		Clock:  cacheClock{now: now},
+		Logger: cacheLogger{logger: logger},
+	})
+}
+
+// cacheClock is the engine's clock as otter reads it. It delivers no ticks,
+// so the cache starts no goroutine: expired entries are never returned and
+// are dropped during the maintenance that writes trigger.
+type cacheClock struct {
+	now func() time.Time
+}
+
+// NowNano returns the engine's time in nanoseconds since the Unix epoch.
+func (c cacheClock) NowNano() int64 { return c.now().UnixNano() }
+
+// Tick returns nil, which turns off periodic clean-up.
+func (c cacheClock) Tick(time.Duration) <-chan time.Time { return nil }
+
+// cacheLogger sends otter's warnings and errors to the engine's logger.
+type cacheLogger struct {
+	logger *slog.Logger
+}
+
+// Warn logs a warning of the cache.
+func (l cacheLogger) Warn(ctx context.Context, msg string, err error) {
+	l.logger.WarnContext(ctx, "item cache: "+msg, "error", err)
+}
+
+// Error logs an error of the cache.
+func (l cacheLogger) Error(ctx context.Context, msg string, err error) {
+	l.logger.ErrorContext(ctx, "item cache: "+msg, "error", err)
+}

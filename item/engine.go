@@ -1,0 +1,211 @@
+package item
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// DefaultMaxCacheEntries bounds the result cache when Options.MaxCacheEntries
+// is zero.
+const DefaultMaxCacheEntries = 10_000
+
+// Options configures an Engine.
+type Options struct {
+	// Upstream sends the items' requests. It is required.
+	Upstream fieldlink.Upstream
+
+	// Now returns the current time, which decides when cached results
+	// expire. Defaults to time.Now.
+	Now func() time.Time
+
+	// MaxCacheEntries bounds the number of cached results. Defaults to
+	// DefaultMaxCacheEntries.
+	MaxCacheEntries int
+
+	// Logger receives debug records of evaluations. Defaults to discarding
+	// them.
+	Logger *slog.Logger
+}
+
+// Engine evaluates items. It caches each item's results per rendered request
+// for the item's CacheSeconds, and sends one upstream request for concurrent
+// evaluations of the same request. An Engine is safe for concurrent use.
+type Engine struct {
+	upstream fieldlink.Upstream
+	now      func() time.Time
+	logger   *slog.Logger
+	cache    *documentCache
+	flights  singleflight.Group
+
+	// generations counts the Forget calls per item ID. It is part of the
+	// cache key, so a request that was in flight during Forget cannot bring
+	// back the old result.
+	mu          sync.Mutex
+	generations map[string]uint64
+
+	// onCacheMiss, when set, runs after a cache miss and before the request
+	// is sent or joined. Tests use it to hold callers at that point.
+	onCacheMiss func()
+}
+
+// NewEngine returns an Engine with the options' defaults applied.
+func NewEngine(opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxCacheEntries <= 0 {
+		opts.MaxCacheEntries = DefaultMaxCacheEntries
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+
+	return &Engine{
+		upstream:    opts.Upstream,
+		now:         opts.Now,
+		logger:      opts.Logger,
+		cache:       newDocumentCache(opts.MaxCacheEntries, opts.Now, opts.Logger),
+		generations: make(map[string]uint64),
+	}
+}
+
+// Evaluate renders the item's request from tc, sends it to ds (or reuses a result
+// cached for the same rendered request within it.CacheSeconds), selects rows
+// with it.Root and renders it.Template once per row.
+//
+// A missing value fails with *MissingValueError before any request is sent.
+// A non-2xx response fails with *UpstreamStatusError and a body that is not
+// JSON with *NotJSONError. Failed requests are not cached.
+func (e *Engine) Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+	request, err := compileRequest(it.Request)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
+	}
+	root, err := compileRoot(it.Root)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
+	}
+	display, err := compileDisplay(it.Template)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
+	}
+
+	env, err := contextEnv(tc)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
+	}
+	req, err := request.render(env)
+	if err != nil {
+		return fieldlink.ItemResult{}, fmt.Errorf("render request of item %q: %w", it.Name, err)
+	}
+
+	doc, cached, err := e.document(ctx, it, ds, req)
+	if err != nil {
+		return fieldlink.ItemResult{}, fmt.Errorf("request %s %s of item %q: %w", req.Method, pathOnly(req.Path), it.Name, err)
+	}
+
+	values := []string{}
+	for _, row := range selectRows(root, doc) {
+		text, ok, err := display.render(row, env)
+		if err != nil {
+			return fieldlink.ItemResult{}, fmt.Errorf("render template of item %q: %w", it.Name, err)
+		}
+		if ok {
+			values = append(values, text)
+		}
+	}
+
+	e.logger.DebugContext(ctx, "item evaluated", "item", it.ID, "cached", cached, "values", len(values))
+	return fieldlink.ItemResult{Values: values, Text: strings.Join(values, ", ")}, nil
+}
+
+// Forget drops the cached results of the item with itemID, so the next
+// evaluation after the item changed sends a request.
+func (e *Engine) Forget(itemID string) {
+	e.mu.Lock()
+	e.generations[itemID]++
+	e.mu.Unlock()
+
+	for key := range e.cache.Keys() {
+		if key.itemID == itemID {
+			e.cache.Invalidate(key)
+		}
+	}
+}
+
+func (e *Engine) generation(itemID string) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.generations[itemID]
+}
+
+// document returns the decoded response to req, from the cache when the item
+// caches and a result is there. cached reports whether it came from the cache.
+func (e *Engine) document(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (doc any, cached bool, err error) {
+	if e.upstream == nil {
+		return nil, false, errors.New("no upstream is configured for the items engine")
+	}
+
+	key := cacheKey{itemID: it.ID, generation: e.generation(it.ID), digest: requestDigest(ds, req)}
+	ttl := time.Duration(it.CacheSeconds) * time.Second
+	if ttl > 0 {
+		if entry, ok := e.cache.GetIfPresent(key); ok {
+			return entry.doc, true, nil
+		}
+	}
+
+	if e.onCacheMiss != nil {
+		e.onCacheMiss()
+	}
+
+	results := e.flights.DoChan(key.String(), func() (any, error) {
+		// A flight that ended just before this one began may have stored
+		// the result.
+		if ttl > 0 {
+			if entry, ok := e.cache.GetIfPresent(key); ok {
+				return entry.doc, nil
+			}
+		}
+
+		// The request is shared by every caller waiting on this key, so
+		// one caller's cancellation must not fail the others. The Upstream
+		// bounds it with the datasource's timeout.
+		resp, err := e.upstream.Do(context.WithoutCancel(ctx), ds, req)
+		if err != nil {
+			return nil, err
+		}
+
+		doc, err := decodeResponse(resp)
+		if err != nil {
+			return nil, err
+		}
+
+		if ttl > 0 {
+			e.cache.Set(key, cachedDocument{doc: doc, ttl: ttl})
+		}
+		return doc, nil
+	})
+
+	select {
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	case result := <-results:
+		return result.Val, false, result.Err
+	}
+}
+
+// pathOnly returns path without its query, which can be long, to keep error
+// messages short.
+func pathOnly(path string) string {
+	before, _, _ := strings.Cut(path, "?")
+	return before
+}

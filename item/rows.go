@@ -1,0 +1,98 @@
+package item
+
+import (
+	"strings"
+
+	"github.com/theory/jsonpath"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// compileRoot parses an item's root. An empty root returns nil, which selects
+// the whole document as the one row.
+func compileRoot(root string) (*jsonpath.Path, error) {
+	if strings.TrimSpace(root) == "" {
+		return nil, nil
+	}
+
+	path, err := jsonpath.Parse(root)
+	if err != nil {
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "root %q is not a valid JSONPath: %v; write one such as $.value[*] or leave it empty for the whole response", root, err)
+	}
+	return path, nil
+}
+
+// selectRows returns the rows that path selects from doc.
+func selectRows(path *jsonpath.Path, doc any) []any {
+	if path == nil {
+		return []any{doc}
+	}
+	return path.Select(doc)
+}
+
+// displayTemplate is an item's compiled display template.
+type displayTemplate struct {
+	slots []slot
+}
+
+func compileDisplay(src string) (*displayTemplate, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "template is empty; write what each row shows, for example ${row.officeLocation}")
+	}
+
+	parts, err := splitTemplate(src)
+	if err != nil {
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "template %q: %v", src, err)
+	}
+
+	t := &displayTemplate{}
+	for _, p := range parts {
+		if !p.isExpr {
+			t.slots = append(t.slots, slot{literal: p.literal})
+			continue
+		}
+
+		x, err := compileExpression(p.expr, true)
+		if err != nil {
+			return nil, fieldlink.Errorf(fieldlink.EInvalid, "template %q: placeholder at position %d: %v", src, p.offset+1, err)
+		}
+		t.slots = append(t.slots, slot{expr: x, place: inDisplay})
+	}
+	return t, nil
+}
+
+// render renders the template for one row. ok is false when a placeholder
+// has no value (missing, null, an empty string or an empty list, without a
+// default) or the row renders to no text, so the row yields no value.
+func (t *displayTemplate) render(row any, env map[string]any) (text string, ok bool, err error) {
+	rowEnv := make(map[string]any, len(env)+1)
+	for name, value := range env {
+		rowEnv[name] = value
+	}
+	rowEnv[rowName] = row
+
+	var b strings.Builder
+	for _, s := range t.slots {
+		if s.expr == nil {
+			b.WriteString(s.literal)
+			continue
+		}
+
+		v, err := s.expr.evaluate(rowEnv)
+		if err != nil {
+			return "", false, err
+		}
+		if v == nil || (isEmpty(v) && !s.expr.hasDefault) {
+			return "", false, nil
+		}
+
+		text, ok := displayText(v)
+		if !ok && !(s.expr.hasDefault && isEmpty(v)) {
+			return "", false, nil
+		}
+		b.WriteString(text)
+	}
+
+	text = b.String()
+	return text, strings.TrimSpace(text) != "", nil
+}
