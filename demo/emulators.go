@@ -87,6 +87,7 @@ func StartEmulators(logger *slog.Logger) (*Emulators, error) {
 	if e.JiraURL, err = e.serve(e.Jira); err != nil {
 		return nil, errors.Join(err, e.Close())
 	}
+	e.Jira.SetBaseURL(e.JiraURL)
 	return e, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -176,6 +175,8 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body is empty: send a JSON object")
 	case errors.As(err, &syntax):
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body is not valid JSON at byte %d: %v", syntax.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body is not valid JSON: it ends before the object is complete")
 	case errors.As(err, &typeErr):
 		return fieldlink.Errorf(fieldlink.EInvalid, "field %q must be %s, not a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
