@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -49,6 +52,14 @@ func Open(ctx context.Context, path string, sealer *seal.Sealer, logger *slog.Lo
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+
+	// SQLite reports a missing folder only as "unable to open database
+	// file", so check it first to say what is wrong.
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open database %s: folder %s does not exist: create it first", path, dir)
+		}
 	}
 
 	pool, err := sql.Open("sqlite", dsn(path))

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"modernc.org/sqlite"
@@ -13,7 +14,11 @@ func notFound(kind, id string) error {
 }
 
 func nameTaken(kind, name string) error {
-	return fieldlink.Errorf(fieldlink.EConflict, "a %s named %q already exists: choose another name", kind, name)
+	article := "a"
+	if strings.ContainsAny(kind[:1], "aeiou") {
+		article = "an"
+	}
+	return fieldlink.Errorf(fieldlink.EConflict, "%s %s named %q already exists: choose another name", article, kind, name)
 }
 
 // isConstraint reports whether err is SQLite's extended result code code,
