@@ -126,9 +126,9 @@ func TestRenderJSONBody(t *testing.T) {
 			want:  `{"fields": {"name":"High"}}`,
 		},
 		{
-			name:  "list value",
-			body:  `{"labels": ${issue.fields.labels}}`,
-			want:  `{"labels": ["printer","floor-3"]}`,
+			name: "list value",
+			body: `{"labels": ${issue.fields.labels}}`,
+			want: `{"labels": ["printer","floor-3"]}`,
 		},
 		{
 			name:  "escaped quote in the literal keeps the string open",

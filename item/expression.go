@@ -10,6 +10,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 
@@ -52,7 +53,7 @@ func compileExpression(source string, withRow bool) (*expression, error) {
 		expr.Patch(nilSafeMembers{}),
 	)
 	if err != nil {
-		return nil, err
+		return nil, oneLineError(err)
 	}
 
 	top, ok := program.Node().(*ast.BinaryNode)
@@ -67,9 +68,20 @@ func compileExpression(source string, withRow bool) (*expression, error) {
 func (x *expression) evaluate(env map[string]any) (any, error) {
 	out, err := expr.Run(x.program, env)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate ${%s}: %w", x.source, err)
+		return nil, fmt.Errorf("evaluate ${%s}: %w", x.source, oneLineError(err))
 	}
 	return out, nil
+}
+
+// oneLineError returns expr's error without the source snippet that it
+// draws under the message, so the message fits on one line of an API
+// response or a log record.
+func oneLineError(err error) error {
+	var fileError *file.Error
+	if !errors.As(err, &fileError) {
+		return err
+	}
+	return fmt.Errorf("%s at character %d of the expression", fileError.Message, fileError.Column+1)
 }
 
 // nilSafeMembers rewrites each member access whose base has no static type
