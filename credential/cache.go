@@ -1,0 +1,128 @@
+package credential
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// Cache keeps one Authorizer per datasource, so that an OAuth 2 access token
+// is reused across requests. It is safe for concurrent use.
+type Cache struct {
+	httpClient *http.Client
+	logger     *slog.Logger
+	now        func() time.Time
+
+	// fingerprintKey keys the HMAC over auth settings, so the fingerprints
+	// kept in memory reveal nothing about the secrets they cover.
+	fingerprintKey []byte
+
+	mu      sync.Mutex
+	entries map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	fingerprint []byte
+	authorizer  Authorizer
+}
+
+// NewCache returns a Cache whose token requests go through httpClient, which
+// should be the guarded client of package outbound. A nil logger discards.
+func NewCache(httpClient *http.Client, logger *slog.Logger) *Cache {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+
+	return &Cache{
+		httpClient:     httpClient,
+		logger:         logger,
+		now:            time.Now,
+		fingerprintKey: []byte(rand.Text()),
+		entries:        make(map[string]cacheEntry),
+	}
+}
+
+// Authorizer returns the authorizer for ds, reusing the cached one while
+// ds.ID and its auth settings (including secrets) are unchanged. A datasource
+// without an ID, one not yet saved, gets a new authorizer that is not cached.
+// Invalid settings return the *fieldlink.Error of Validate.
+func (c *Cache) Authorizer(ds fieldlink.Datasource) (Authorizer, error) {
+	if ds.ID == "" {
+		return c.NewAuthorizer(ds)
+	}
+
+	fingerprint := c.fingerprint(ds)
+	c.mu.Lock()
+	entry, ok := c.entries[ds.ID]
+	c.mu.Unlock()
+	if ok && hmac.Equal(entry.fingerprint, fingerprint) {
+		return entry.authorizer, nil
+	}
+
+	authorizer, err := c.NewAuthorizer(ds)
+	if err != nil {
+		return nil, err
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	// Another caller may have stored an authorizer for the same settings
+	// meanwhile. Keeping the first one keeps its token.
+	if entry, ok := c.entries[ds.ID]; ok && hmac.Equal(entry.fingerprint, fingerprint) {
+		return entry.authorizer, nil
+	}
+	c.entries[ds.ID] = cacheEntry{fingerprint: fingerprint, authorizer: authorizer}
+	c.logger.Debug("authorizer created", slog.String("datasource", ds.ID), slog.String("mode", string(ds.Auth.Mode)))
+	return authorizer, nil
+}
+
+// NewAuthorizer returns a new authorizer for ds that is not cached, so its
+// first Authorize fetches a new token. Test connection uses it.
+func (c *Cache) NewAuthorizer(ds fieldlink.Datasource) (Authorizer, error) {
+	if err := Validate(ds.Auth); err != nil {
+		return nil, err
+	}
+
+	a := ds.Auth
+	switch a.Mode {
+	case fieldlink.AuthBasic:
+		return basicAuth{username: a.Username, password: a.Password}, nil
+	case fieldlink.AuthBearer:
+		return bearerAuth{token: a.Token}, nil
+	case fieldlink.AuthAPIKey:
+		return apiKeyAuth{name: a.APIKeyName, value: a.APIKeyValue, inQuery: a.APIKeyIn == fieldlink.APIKeyInQuery}, nil
+	case fieldlink.AuthOAuth2ClientCredentials:
+		return newClientCredentialsAuth(ds, c.httpClient, c.now, c.logger), nil
+	}
+	return noAuth{}, nil
+}
+
+// Forget drops the cached authorizer and token of a datasource, after it was
+// deleted or its settings changed.
+func (c *Cache) Forget(datasourceID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	delete(c.entries, datasourceID)
+}
+
+// fingerprint returns an HMAC over every setting an authorizer is built from.
+func (c *Cache) fingerprint(ds fieldlink.Datasource) []byte {
+	// Marshalling a struct of strings and a slice cannot fail.
+	settings, _ := json.Marshal(struct {
+		Auth           fieldlink.Auth
+		TimeoutSeconds int
+	}{ds.Auth, ds.TimeoutSeconds})
+
+	mac := hmac.New(sha256.New, c.fingerprintKey)
+	mac.Write(settings)
+	return mac.Sum(nil)
+}

@@ -1,0 +1,150 @@
+package credential
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// Validate checks the fields that a's mode uses. It returns nil or a
+// *fieldlink.Error with code EInvalid whose message names the field, the
+// value (never a secret) and what to enter instead. An empty Mode means
+// AuthNone.
+func Validate(a fieldlink.Auth) error {
+	switch a.Mode {
+	case fieldlink.AuthNone, "":
+		return nil
+	case fieldlink.AuthBasic:
+		return validateBasic(a)
+	case fieldlink.AuthBearer:
+		return validateSecret("auth.token", "the token", a.Token)
+	case fieldlink.AuthAPIKey:
+		return validateAPIKey(a)
+	case fieldlink.AuthOAuth2ClientCredentials:
+		return validateClientCredentials(a)
+	}
+	return invalid("auth.mode %q is not supported: use one of none, basic, bearer, api-key or oauth2-client-credentials", a.Mode)
+}
+
+func validateBasic(a fieldlink.Auth) error {
+	switch {
+	case a.Username == "":
+		return invalid("auth.username is missing: enter the user name for HTTP Basic authentication")
+	case strings.Contains(a.Username, ":"):
+		// RFC 7617 §2: the user-id cannot contain a colon, because the colon
+		// separates it from the password.
+		return invalid("auth.username %q contains a colon, which HTTP Basic authentication does not allow: check the user name", a.Username)
+	case hasControl(a.Username):
+		return invalid("auth.username %q contains a control character: remove line breaks and tabs", a.Username)
+	case hasControl(a.Password):
+		return invalid("auth.password contains a control character: remove line breaks and tabs copied with it")
+	}
+	return nil
+}
+
+func validateAPIKey(a fieldlink.Auth) error {
+	switch {
+	case a.APIKeyName == "":
+		return invalid("auth.apiKeyName is missing: enter the header or query parameter name the API expects, such as X-API-Key")
+	case a.APIKeyIn != fieldlink.APIKeyInHeader && a.APIKeyIn != fieldlink.APIKeyInQuery:
+		return invalid("auth.apiKeyIn %q is not supported: use header or query", a.APIKeyIn)
+	case a.APIKeyIn == fieldlink.APIKeyInHeader && !isToken(a.APIKeyName):
+		return invalid("auth.apiKeyName %q is not a valid header name: use letters, digits and - only, such as X-API-Key", a.APIKeyName)
+	}
+	return validateSecret("auth.apiKeyValue", "the API key", a.APIKeyValue)
+}
+
+func validateClientCredentials(a fieldlink.Auth) error {
+	if err := validateTokenURL(a.TokenURL); err != nil {
+		return err
+	}
+
+	switch {
+	case strings.TrimSpace(a.ClientID) == "":
+		return invalid("auth.clientId is missing: enter the application (client) ID")
+	case hasControl(a.ClientID) || strings.TrimSpace(a.ClientID) != a.ClientID:
+		return invalid("auth.clientId %q has spaces or control characters around or inside it: paste the ID again without them", a.ClientID)
+	case a.ClientAuthentication != fieldlink.ClientAuthHeader && a.ClientAuthentication != fieldlink.ClientAuthBody:
+		return invalid("auth.clientAuthentication %q is not supported: use header (HTTP Basic, the RFC 6749 default) or body (client_id and client_secret form parameters)", a.ClientAuthentication)
+	}
+
+	if err := validateSecret("auth.clientSecret", "the client secret", a.ClientSecret); err != nil {
+		return err
+	}
+
+	for i, scope := range a.Scopes {
+		if scope == "" || !isScopeToken(scope) {
+			return invalid("auth.scopes[%d] %q is not a valid scope: enter one scope per entry without spaces or quotes, such as https://graph.microsoft.com/.default", i, scope)
+		}
+	}
+	return nil
+}
+
+func validateTokenURL(raw string) error {
+	if raw == "" {
+		return invalid("auth.tokenUrl is missing: enter the token endpoint, such as https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token")
+	}
+
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return invalid("auth.tokenUrl %q is not an http(s) URL: %v", raw, err)
+	case u.Scheme != "https" && u.Scheme != "http":
+		return invalid("auth.tokenUrl %q is not an http(s) URL: enter the token endpoint, such as https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token", raw)
+	case u.Host == "":
+		return invalid("auth.tokenUrl %q has no host: enter the full token endpoint URL", raw)
+	case u.User != nil:
+		return invalid("auth.tokenUrl %q contains user information: remove it and enter the client ID and secret in their own fields", u.Redacted())
+	case u.Fragment != "":
+		return invalid("auth.tokenUrl %q contains a fragment: remove the part from #", raw)
+	}
+	return nil
+}
+
+// validateSecret checks a secret field without putting its value in the
+// message.
+func validateSecret(field, what, value string) error {
+	switch {
+	case value == "":
+		return invalid("%s is missing: enter %s", field, what)
+	case hasControl(value):
+		return invalid("%s contains a control character: remove line breaks and tabs copied with %s", field, what)
+	}
+	return nil
+}
+
+func invalid(format string, args ...any) error {
+	return fieldlink.Errorf(fieldlink.EInvalid, format, args...)
+}
+
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f
+	})
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), the syntax of
+// a header name.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isScopeToken reports whether s is a scope token of RFC 6749 §3.3: printable
+// ASCII other than space, double quote and backslash.
+func isScopeToken(s string) bool {
+	for _, r := range s {
+		if r <= 0x20 || r >= 0x7f || r == '"' || r == '\\' {
+			return false
+		}
+	}
+	return true
+}
