@@ -1,7 +1,7 @@
-// Package jira is fieldlink's side of Jira Cloud: it verifies and decodes
-// the webhooks Jira sends when an issue is created or updated, builds the
-// ticket context that items and rules read, and writes fields back with the
-// REST API v3 through a Jira datasource.
+// Package jira is fieldlink's side of Jira Cloud. It verifies and decodes
+// the webhooks Jira sends when an issue is created or updated, and builds the
+// ticket context that items and rules read. Its Client writes fields back
+// with the REST API v3 through a Jira datasource.
 //
 // It holds no routing logic: which fields to write is decided by the rule
 // package, and this package only sends them.

@@ -14,7 +14,7 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
-// EditError is a Jira answer other than success to an issue edit.
+// EditError is a Jira response other than success to an issue edit.
 type EditError struct {
 	// IssueKey is the key or ID of the issue the edit was for.
 	IssueKey string
@@ -23,7 +23,7 @@ type EditError struct {
 	Status int
 
 	// Messages are Jira's errorMessages, or the start of the body when Jira
-	// answered with text instead of JSON.
+	// responded with text instead of JSON.
 	Messages []string
 
 	// FieldErrors maps a field ID to Jira's message about its value, for
@@ -65,7 +65,7 @@ func newEditError(key string, resp fieldlink.UpstreamResponse, now time.Time) *E
 		return e
 	}
 
-	// Jira answers some failures, such as rejected credentials, with text.
+	// Jira responds to some failures, such as rejected credentials, with text.
 	if text := strings.TrimSpace(string(resp.Body)); text != "" {
 		e.Messages = []string{truncate(text, maxTextMessage)}
 	}
@@ -98,7 +98,7 @@ func (e *EditError) detail() string {
 	return ": " + strings.Join(parts, "; ")
 }
 
-// hint says what to check for the statuses an admin can fix.
+// hint returns what to check for the statuses an admin can fix.
 func (e *EditError) hint() string {
 	switch {
 	case e.Status == http.StatusBadRequest:

@@ -100,7 +100,7 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// specChecker validates every request it serves, and the answer to it,
+// specChecker validates every request it serves, and the response to it,
 // against the operations of the OpenAPI document.
 type specChecker struct {
 	router routers.Router
@@ -149,7 +149,7 @@ func (c *specChecker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		},
 	}
 	if err := openapi3filter.ValidateResponse(r.Context(), out); err != nil {
-		c.fail("%s %s answer %d: %v", r.Method, r.URL.Path, rec.Code, err)
+		c.fail("%s %s response %d: %v", r.Method, r.URL.Path, rec.Code, err)
 	}
 
 	c.mu.Lock()
@@ -238,7 +238,7 @@ func TestSpecEmulatorAndClient(t *testing.T) {
 }
 
 // TestSpecCheckerRejects shows that the checker used above fails on a
-// request or an answer that the document does not allow.
+// request or a response that the document does not allow.
 func TestSpecCheckerRejects(t *testing.T) {
 	doc := loadSpec(t)
 

@@ -8,8 +8,8 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
-// ticketContext builds what items and rules know about a ticket from the
-// issue's fields and the user who caused the event (nil when absent).
+// ticketContext builds the ticket context from the fields and from
+// actor, the user who caused the event, which is nil when the body has none.
 func ticketContext(fields, actor map[string]any) fieldlink.TicketContext {
 	return fieldlink.TicketContext{
 		Reporter:    user(object(fields, "reporter")),
@@ -22,8 +22,8 @@ func ticketContext(fields, actor map[string]any) fieldlink.TicketContext {
 }
 
 // user converts a Jira user object. A missing, empty or null emailAddress,
-// which is how Jira hides the address of a user whose privacy settings say
-// so, becomes an empty EmailAddress.
+// which is how Jira hides the address of a user whose privacy settings
+// require it, becomes an empty EmailAddress.
 func user(m map[string]any) *fieldlink.User {
 	if m == nil {
 		return nil

@@ -30,7 +30,7 @@ type change struct {
 }
 
 // editIssue serves PUT /rest/api/3/issue/{issueIdOrKey}. It applies all
-// changes or, when any field is rejected, none, and answers 400 with a
+// changes or, when any field is rejected, none, and responds 400 with a
 // message per rejected field.
 func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, email string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEditBody))

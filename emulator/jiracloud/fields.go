@@ -23,7 +23,7 @@ const (
 // maxTextLength is Jira's limit for a single-line text field and a summary.
 const maxTextLength = 255
 
-// fieldKind says how a field's value is validated and stored.
+// fieldKind is the way a field's value is validated and stored.
 type fieldKind int
 
 const (
@@ -59,15 +59,15 @@ func editableFields() []*field {
 }
 
 // Jira's messages for rejected field values. Jira Cloud words them this way
-// in 400 answers to PUT /rest/api/3/issue/{issueIdOrKey}.
+// in 400 responses to PUT /rest/api/3/issue/{issueIdOrKey}.
 func msgCannotBeSet(id string) string {
 	return fmt.Sprintf("Field '%s' cannot be set. It is not on the appropriate screen, or unknown.", id)
 }
 
 const (
-	// NOTE: this is the message Jira Cloud is reported to give for a select
-	// value that is not an object with "id" or "value", such as a bare
-	// string; it has not been checked against every Jira release.
+	// NOTE: Jira Cloud is reported to give this message for a select value
+	// that is not an object with "id" or "value", such as a bare string.
+	// It was not checked against a live site.
 	msgNotOptionObject = "Could not find valid 'id' or 'value' in the Parent Option object."
 	msgNotString       = "Operation value must be a string"
 	msgNotArray        = "data was not an array"

@@ -37,7 +37,7 @@ type issue struct {
 
 	// edits are the "fields" objects of the accepted edits, in order.
 	edits []map[string]json.RawMessage
-	// deliveries are the webhook deliveries of the issue's creation.
+	// deliveries are the jira:issue_created deliveries, one per webhook.
 	deliveries []*delivery
 }
 
@@ -104,7 +104,7 @@ func (s *Server) newIssue(reporter Account, summary string) *issue {
 }
 
 // issueJSON renders the issue as GET /rest/api/3/issue/{issueIdOrKey}
-// answers, or for api "2" as a webhook's "issue" object. The caller holds mu.
+// returns it, or for api "2" as a webhook's "issue" object. The caller holds mu.
 func (s *Server) issueJSON(is *issue, base, api string) map[string]any {
 	return map[string]any{
 		"id":     is.id,

@@ -27,7 +27,7 @@ type Options struct {
 
 	// BaseURL is the emulator's own address, used in "self" links. Set it,
 	// or call SetBaseURL once the listener's address is known. While it is
-	// empty, REST answers use the request's host and webhooks use
+	// empty, REST responses use the request's host and webhooks use
 	// http://127.0.0.1.
 	BaseURL string
 
@@ -42,7 +42,7 @@ type Options struct {
 	// delivery attempt. Defaults to discarding them.
 	Logger *slog.Logger
 
-	// Latency delays every REST answer, to show slow Jira responses in the
+	// Latency delays every REST response, to show slow Jira responses in the
 	// demo. Defaults to none.
 	Latency time.Duration
 

@@ -90,7 +90,7 @@ func (s *Server) field(id string) *field {
 	return nil
 }
 
-// base returns the address for "self" links in an answer to r, or in a
+// base returns the address for "self" links in a response to r, or in a
 // webhook when r is nil.
 func (s *Server) base(r *http.Request) string {
 	s.mu.Lock()
@@ -109,7 +109,7 @@ func (s *Server) base(r *http.Request) string {
 type authenticatedHandler func(w http.ResponseWriter, r *http.Request, email string)
 
 // authenticated requires basic auth with an API user's email and token, and
-// answers 401 as Jira Cloud does otherwise.
+// responds 401 as Jira Cloud does otherwise.
 func (s *Server) authenticated(next authenticatedHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		email, ok := s.authenticate(w, r)
@@ -138,14 +138,14 @@ func (s *Server) anonymousAllowed(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// Jira Cloud's 401 bodies. It answers with text, not JSON.
+// Jira Cloud's 401 bodies. Jira sends them as text, not JSON.
 const (
 	msgUnauthenticated = "Client must be authenticated to access this resource."
 	msgBadCredentials  = "Basic authentication with passwords is deprecated."
 )
 
 // authenticate returns the API user's email, or "" for a request without
-// credentials. It answers 401 and returns false for wrong credentials.
+// credentials. It responds 401 and returns false for wrong credentials.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if r.Header.Get("Authorization") == "" {
 		return "", true

@@ -29,7 +29,7 @@ func accountID(email string) string {
 
 // userJSON renders an account as Jira's user object, leaving out the email
 // address when the account hides it. api is "2" for webhooks and "3" for
-// REST v3 answers, as in the "self" links Jira Cloud writes.
+// REST v3 responses, as in the "self" links Jira Cloud writes.
 func userJSON(a Account, base, api string) map[string]any {
 	a = a.normalized()
 	u := map[string]any{

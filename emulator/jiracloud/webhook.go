@@ -74,9 +74,9 @@ func (s *Server) CreateIssue(ctx context.Context, reporter Account, summary stri
 	return is.key, s.deliverAll(ctx, is.key, deliveries)
 }
 
-// Redeliver sends the issue's creation webhooks again with their original
-// identifiers and bodies, as Jira does when it did not see an
-// acknowledgement.
+// Redeliver sends the issue's jira:issue_created deliveries again with their
+// original identifiers and bodies, as Jira does when a receiver's
+// acknowledgement is lost.
 func (s *Server) Redeliver(ctx context.Context, key string) error {
 	s.mu.Lock()
 	is := s.findIssue(key)
@@ -116,13 +116,13 @@ func (s *Server) deliver(ctx context.Context, d *delivery) error {
 			return nil
 		case err == nil && !retryableStatus(status):
 			log.Warn("webhook rejected", "status", status)
-			return fmt.Errorf("the receiver answered %d %s", status, http.StatusText(status))
+			return fmt.Errorf("the receiver responded %d %s", status, http.StatusText(status))
 		case ctx.Err() != nil:
 			return ctx.Err()
 		}
 
 		if err == nil {
-			err = fmt.Errorf("the receiver answered %d %s", status, http.StatusText(status))
+			err = fmt.Errorf("the receiver responded %d %s", status, http.StatusText(status))
 		}
 		if retry >= s.opts.MaxRetries {
 			log.Error("webhook delivery failed", "err", err)
@@ -167,7 +167,7 @@ func (s *Server) send(ctx context.Context, d *delivery) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// retryableStatus reports whether Jira Cloud retries a delivery answered
+// retryableStatus reports whether Jira Cloud retries a delivery that got
 // with status: 408, 409, 425, 429 and every 5xx, per its webhook retry
 // policy.
 func retryableStatus(status int) bool {

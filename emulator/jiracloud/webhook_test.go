@@ -25,7 +25,7 @@ type received struct {
 	body   []byte
 }
 
-// receiver is a webhook endpoint that answers with the next of its statuses
+// receiver is a webhook endpoint that responds with the next of its statuses
 // (200 once they run out) and records every delivery.
 type receiver struct {
 	mu       sync.Mutex
@@ -54,7 +54,7 @@ func (rc *receiver) deliveries() []received {
 }
 
 // newEmulator returns an emulator served on loopback whose webhooks go to a
-// receiver answering with statuses.
+// receiver responding with statuses.
 func newEmulator(t *testing.T, statuses ...int) (*jiracloud.Server, *httptest.Server, *receiver) {
 	t.Helper()
 
