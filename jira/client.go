@@ -29,9 +29,10 @@ func NewClient(up fieldlink.Upstream) *Client {
 // PUT /rest/api/3/issue/{key} with {"fields": fields}. Each value must be in
 // Jira's JSON shape for its field. Jira's default for notifyUsers applies.
 //
-// It returns nil when Jira responds 204 No Content. Any other status gives an
-// *EditError with Jira's messages; 429 and 5xx ones are Retryable. An error of
-// another type means the request got no response.
+// It returns nil for a 2xx status, which for Jira is 204 No Content. Any
+// other status gives an *EditError with Jira's messages, and 429 and 5xx ones
+// are Retryable. An error of another type means the key was empty or the
+// request got no response.
 func (c *Client) EditIssue(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
 	if key == "" {
 		return fieldlink.Errorf(fieldlink.EInvalid, "edit issue: the issue key is empty: pass the key from the webhook, such as \"ITH-1\"")

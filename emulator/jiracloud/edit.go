@@ -41,6 +41,7 @@ func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, email string)
 
 	var req editRequest
 	if err := json.Unmarshal(body, &req); err != nil {
+		s.opts.Logger.Debug("issue edit rejected: invalid body", "issue", r.PathValue("issueIdOrKey"), "err", err)
 		writeErrors(w, http.StatusBadRequest, []string{msgInvalidPayload}, nil)
 		return
 	}

@@ -1,9 +1,11 @@
 package jiracloud_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -369,5 +371,34 @@ func TestMyself(t *testing.T) {
 	}
 	if u["emailAddress"] != apiEmail || u["displayName"] != "fieldlink" || u["accountType"] != "atlassian" {
 		t.Errorf("myself = %v", u)
+	}
+}
+
+func TestLogsHoldNoSecrets(t *testing.T) {
+	var logs bytes.Buffer
+	emu := jiracloud.New(jiracloud.Options{
+		APIUsers: map[string]string{apiEmail: apiToken},
+		Logger:   slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hook.Close()
+	emu.RegisterWebhook(hook.URL, hookSecret)
+
+	if _, err := emu.CreateIssue(context.Background(), jiracloud.Account{Email: "adele.vance@fabrikam.example"}, "Laptop"); err != nil {
+		t.Fatalf("CreateIssue() error = %v", err)
+	}
+	get(t, srv, "/rest/api/3/issue/ITH-1", apiEmail, "wrong-token")
+	put(t, srv, "/rest/api/3/issue/ITH-1", `{"fields":{"customfield_10052":"Paris"}}`)
+	put(t, srv, "/rest/api/3/issue/ITH-1", `{"fields":`)
+
+	if logs.Len() == 0 {
+		t.Fatal("no log records, want one per issue created, edit and delivery")
+	}
+	for _, secret := range []string{apiToken, "wrong-token", hookSecret} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs.String())
+		}
 	}
 }

@@ -117,6 +117,7 @@ func (s *Server) authenticated(next authenticatedHandler) http.HandlerFunc {
 			return
 		}
 		if email == "" {
+			s.opts.Logger.Debug("request rejected: no credentials", "method", r.Method, "path", r.URL.Path)
 			writeUnauthorized(w, msgUnauthenticated)
 			return
 		}
@@ -154,6 +155,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	email, token, ok := r.BasicAuth()
 	want, known := s.opts.APIUsers[email]
 	if !ok || !known || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
+		s.opts.Logger.Debug("request rejected: wrong credentials", "method", r.Method, "path", r.URL.Path, "email", email)
 		writeUnauthorized(w, msgBadCredentials)
 		return "", false
 	}
