@@ -237,6 +237,11 @@ func TestEditIssueValidation(t *testing.T) {
 			},
 		},
 		{
+			name:   "field in fields and update",
+			body:   `{"fields":{"customfield_10052":"Paris"},"update":{"customfield_10052":[{"set":"Lyon"}]}}`,
+			errors: map[string]string{"customfield_10052": "Field 'customfield_10052' cannot be in both 'fields' and 'update'."},
+		},
+		{
 			name:   "unsupported update operation",
 			body:   `{"update":{"customfield_10052":[{"add":"Paris"}]}}`,
 			errors: map[string]string{"customfield_10052": "Field 'customfield_10052' does not support operation 'add'."},

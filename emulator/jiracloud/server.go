@@ -22,11 +22,11 @@ type Server struct {
 	hooks       []webhook
 }
 
-// New returns a site seeded with one service project: key "ITH", name "IT
-// Help", issue type "[System] Service request", the select fields "Support
-// group" (customfield_10050) and "Location queue" (customfield_10051), whose
-// options AddOptions adds, and the text field "Reporter office"
-// (customfield_10052).
+// New returns a site seeded with one service project, "IT Help" with key
+// "ITH" and the issue type "[System] Service request". Its edit screen has
+// the select fields "Support group" (customfield_10050) and "Location queue"
+// (customfield_10051), whose options AddOptions adds, and the text field
+// "Reporter office" (customfield_10052).
 func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
