@@ -33,12 +33,14 @@ type Webhook struct {
 	// Ticket is the context that items and rules read.
 	Ticket fieldlink.TicketContext
 
-	// Raw is the whole body, decoded.
+	// Raw is the whole body, decoded. Ticket's maps are parts of it, so a
+	// change to one shows in the other.
 	Raw map[string]any
 }
 
-// webhookHead holds the members of a body that need exact types: the
-// timestamp must not pass through float64, which rounds large integers.
+// webhookHead holds the members of a body that are read with their own
+// types: the timestamp as a number literal and the issue ID as a string or a
+// number.
 type webhookHead struct {
 	WebhookEvent string      `json:"webhookEvent"`
 	Timestamp    json.Number `json:"timestamp"`
