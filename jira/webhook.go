@@ -33,8 +33,8 @@ type Webhook struct {
 	// Ticket is the context that items and rules read.
 	Ticket fieldlink.TicketContext
 
-	// Raw is the whole body, decoded. Ticket's maps are parts of it, so a
-	// change to one shows in the other.
+	// Raw is the whole body, decoded. Ticket's Project, IssueType and Issue
+	// maps are parts of it, so a change to one shows in the other.
 	Raw map[string]any
 }
 
