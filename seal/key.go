@@ -142,6 +142,8 @@ func createKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("create master key file %s: write: %w", path, err)
 	}
 
+	// NOTE: file systems without hard links (FAT, some network shares) fail
+	// here, so the key file must live on one that has them.
 	if err := os.Link(tmp.Name(), path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return nil, fs.ErrExist

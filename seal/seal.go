@@ -45,6 +45,10 @@ var (
 
 // Sealer seals and opens secrets under one key-encryption key. It is safe
 // for concurrent use.
+//
+// NOTE: a Sealer holds one key, so rotating the master key needs every blob
+// opened with the old Sealer and sealed again with the new one. Nothing does
+// that yet.
 type Sealer struct {
 	kek   cipher.AEAD
 	keyID [keyIDSize]byte

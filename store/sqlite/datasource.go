@@ -305,8 +305,8 @@ func (db *DB) scanDatasource(row scanner) (fieldlink.Datasource, error) {
 	return ds, nil
 }
 
-// checkName rejects an empty or blank name, which could not be told apart
-// in lists and error messages.
+// checkName rejects an empty or blank name, which could not be
+// distinguished in lists and error messages.
 func checkName(kind, name string) error {
 	if strings.TrimSpace(name) == "" {
 		return fieldlink.Errorf(fieldlink.EInvalid, "%s name is missing: give the %s a name", kind, kind)

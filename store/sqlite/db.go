@@ -104,7 +104,8 @@ func Open(ctx context.Context, path string, sealer *seal.Sealer, logger *slog.Lo
 // for locks held by other processes, foreign_keys enforces REFERENCES, and
 // synchronous=NORMAL is durable in WAL mode except for the last commits
 // before a power loss. _txlock=immediate takes the write lock at BEGIN, so a
-// transaction never fails later when it upgrades from reading to writing.
+// transaction waits for it there, within busy_timeout, instead of failing
+// with SQLITE_BUSY at its first write.
 func dsn(path string) string {
 	params := url.Values{}
 	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))

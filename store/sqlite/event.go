@@ -15,7 +15,7 @@ var _ fieldlink.EventStore = (*DB)(nil)
 const eventColumns = `id, hook_id, delivery_id, kind, issue_key, payload, received_at, status, outcome`
 
 // InsertEventTx stores e inside tx unless an event with the same HookID and
-// DeliveryID exists; inserted reports whether it was new. It sets e.ID and
+// DeliveryID exists. inserted reports whether it was new. It sets e.ID and
 // e.ReceivedAt: to the new row's, or to the existing event's when the
 // delivery is a duplicate. An empty Status is stored as EventPending.
 //

@@ -123,7 +123,7 @@ func (db *DB) applyMigration(ctx context.Context, m migration) (applied bool, er
 	defer tx.Rollback()
 
 	// The transaction holds the write lock from BEGIN (see _txlock in dsn),
-	// so this check cannot race another process migrating the same file.
+	// so another process migrating the same file waits until this commits.
 	current, err := schemaVersion(ctx, tx)
 	if err != nil {
 		return false, err

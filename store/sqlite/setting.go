@@ -7,8 +7,9 @@ import (
 	"fmt"
 )
 
-// GetSetting returns the value stored under key; ok is false when there is
-// none.
+// GetSetting returns the value stored under key. ok is false when there is
+// none. Settings are stored in clear text, so store a hash of a secret,
+// never the secret.
 func (db *DB) GetSetting(ctx context.Context, key string) (value string, ok bool, err error) {
 	err = db.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
 	if errors.Is(err, sql.ErrNoRows) {
