@@ -122,6 +122,8 @@ func (s *Server) findApp(clientID string) (App, bool) {
 // checkSecret compares the sent secret with the app's secret in constant
 // time, then checks that the secret has not expired.
 func (s *Server) checkSecret(app App, sent string) *tokenError {
+	// NOTE: client assertions (certificate credentials) are not emulated, so
+	// a request with client_assertion and no secret fails as if it had none.
 	if sent == "" {
 		e := errClientSecretMissing()
 		return &e

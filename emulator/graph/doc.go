@@ -1,0 +1,9 @@
+// Package graph emulates the users API of Microsoft Graph v1.0 as an
+// http.Handler for loopback servers. It serves GET /v1.0/users with $filter,
+// $select, $top and @odata.nextLink paging, and GET /v1.0/users/{id} where id
+// is an object ID or a userPrincipalName.
+//
+// Responses use Graph's JSON shapes, headers and error codes, so the demo and
+// the end-to-end tests exercise the same parsing and error handling as with
+// the real service. SampleDirectory returns a made-up directory to serve.
+package graph
