@@ -226,6 +226,9 @@ func formatTime(t time.Time) string {
 }
 
 // getIssue serves GET /rest/api/3/issue/{issueIdOrKey}.
+//
+// NOTE: the fields, expand and properties query parameters are ignored, so
+// every field is returned whatever the request selects.
 func (s *Server) getIssue(w http.ResponseWriter, r *http.Request, _ string) {
 	base := s.base(r)
 
