@@ -1,0 +1,67 @@
+package rule
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/expr-lang/expr"
+
+	"github.com/fieldlink/fieldlink"
+)
+
+// Env is what a rule's condition is evaluated over.
+type Env struct {
+	Context fieldlink.TicketContext
+	// Items maps an item's name to its result.
+	Items map[string]fieldlink.ItemResult
+}
+
+// Match returns the first rule, by Position and then Name, whose condition
+// holds for env. An empty condition always holds, which makes a default rule.
+// ok is false when no rule matches. A condition that fails to compile or to
+// evaluate stops matching with an error naming the rule.
+func Match(rules []fieldlink.Rule, env Env) (r fieldlink.Rule, ok bool, err error) {
+	vars, err := evaluationEnv(env)
+	if err != nil {
+		return fieldlink.Rule{}, false, err
+	}
+
+	ordered := slices.Clone(rules)
+	slices.SortStableFunc(ordered, func(a, b fieldlink.Rule) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.Name, b.Name))
+	})
+
+	for _, candidate := range ordered {
+		holds, err := conditionHolds(candidate.Condition, vars)
+		if err != nil {
+			return fieldlink.Rule{}, false, fmt.Errorf("rule %q: %w", candidate.Name, err)
+		}
+		if holds {
+			return candidate, true, nil
+		}
+	}
+	return fieldlink.Rule{}, false, nil
+}
+
+func conditionHolds(condition string, vars map[string]any) (bool, error) {
+	if condition == "" {
+		return true, nil
+	}
+
+	program, err := compileCondition(condition)
+	if err != nil {
+		return false, fmt.Errorf("compile condition %q: %w", condition, err)
+	}
+
+	out, err := expr.Run(program, vars)
+	if err != nil {
+		return false, fmt.Errorf("evaluate condition %q: %w", condition, oneLineError(err))
+	}
+
+	holds, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("condition %q returned %T, not true or false", condition, out)
+	}
+	return holds, nil
+}
