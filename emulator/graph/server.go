@@ -18,6 +18,8 @@ import (
 )
 
 // readRoles are the application permissions that allow reading users.
+// NOTE: Graph limits User.ReadBasic.All to a few basic properties, but the
+// emulator returns every selected property for it.
 var readRoles = []string{
 	"User.Read.All", "User.ReadWrite.All", "User.ReadBasic.All",
 	"Directory.Read.All", "Directory.ReadWrite.All",
