@@ -69,7 +69,7 @@ func writeField(h hash.Hash, s string) {
 	h.Write([]byte(s))
 }
 
-// documentCache holds decoded response bodies, bounded in size, each entry
+// documentCache contains decoded response bodies, bounded in size, each entry
 // expiring after its ttl.
 type documentCache = otter.Cache[cacheKey, cachedDocument]
 

@@ -28,7 +28,7 @@ func (f *fakeUpstream) Do(ctx context.Context, ds fieldlink.Datasource, req fiel
 	return f.DoFunc(ctx, ds, req)
 }
 
-// jsonUpstream returns a fake that answers every request with body.
+// jsonUpstream returns a fake that responds to every request with body.
 func jsonUpstream(body string) *fakeUpstream {
 	return &fakeUpstream{DoFunc: func(context.Context, fieldlink.Datasource, fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
 		return fieldlink.UpstreamResponse{Status: 200, Header: http.Header{}, Body: []byte(body)}, nil
@@ -387,7 +387,7 @@ func TestEvaluateSingleFlight(t *testing.T) {
 	}}
 	engine := NewEngine(Options{Upstream: upstream, Now: newTestClock().Now})
 
-	// Every caller has missed the cache before the upstream answers, so
+	// Every caller has missed the cache before the upstream responds, so
 	// without single flight each would send its own request.
 	var missed sync.WaitGroup
 	missed.Add(callers)

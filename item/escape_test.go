@@ -65,6 +65,18 @@ func TestRenderPathAndQueryEscaping(t *testing.T) {
 			want:  "/users/Zo%C3%AB%20%E6%9D%B1%E4%BA%AC?q=Zo%C3%AB+%E6%9D%B1%E4%BA%AC",
 		},
 		{
+			name:  "OData key in the path",
+			path:  "/users('${userInput}')/manager",
+			input: "o'brien/x",
+			want:  "/users('o%27%27brien%2Fx')/manager",
+		},
+		{
+			name:  "apostrophe in an earlier segment",
+			path:  "/it's/${userInput}",
+			input: "o'brien",
+			want:  "/it's/o%27brien",
+		},
+		{
 			name:  "literal plus kept as written",
 			path:  "/search?q=a+b&v=${userInput}",
 			input: "1",
@@ -131,10 +143,16 @@ func TestRenderJSONBody(t *testing.T) {
 			want: `{"labels": ["printer","floor-3"]}`,
 		},
 		{
-			name:  "escaped quote in the literal keeps the string open",
-			body:  `{"q": "say \"${userInput}\""}`,
+			name:  "JQL inside a JSON string",
+			body:  `{"jql": "reporter = \"${userInput}\" AND status = Open"}`,
+			input: `a" OR project = "X\`,
+			want:  `{"jql": "reporter = \"a\\\" OR project = \\\"X\\\\\" AND status = Open"}`,
+		},
+		{
+			name:  "string after an escaped quoted literal",
+			body:  `{"jql": "summary ~ \"x\"", "text": "${userInput}"}`,
 			input: `"`,
-			want:  `{"q": "say \"\"\""}`,
+			want:  `{"jql": "summary ~ \"x\"", "text": "\""}`,
 		},
 	}
 

@@ -17,11 +17,12 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
-// contextNames are the variables an expression sees, named as the JSON
-// fields of fieldlink.TicketContext.
+// contextNames are the ticket context variables of an expression, named as
+// the JSON fields of fieldlink.TicketContext.
 var contextNames = []string{"reporter", "currentUser", "project", "issueType", "requestType", "issue", "userInput"}
 
-// rowName is the variable that holds the selected row in a display template.
+// rowName is the variable of a display template that contains the selected
+// row.
 const rowName = "row"
 
 // fetchFunction reads a member without failing; see nilSafeMembers.
@@ -85,9 +86,9 @@ func oneLineError(err error) error {
 }
 
 // nilSafeMembers rewrites each member access whose base has no static type
-// (every value that comes from JSON) into a call of fetch, so reading
+// (every value that comes from JSON) into a call of fetch. Reading
 // reporter.emailAddress of a ticket without a reporter, or row.phones[0] of
-// an empty list, yields nil instead of an evaluation error.
+// an empty list, then yields nil instead of an evaluation error.
 type nilSafeMembers struct{}
 
 // Visit replaces a member access with a call of fetch.

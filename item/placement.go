@@ -13,6 +13,9 @@ type placement int
 const (
 	// inPathSegment is a value in the path, before any "?".
 	inPathSegment placement = iota
+	// inPathSingleQuoted is a value inside a '…' literal of the path, as in
+	// OData's /users('${…}').
+	inPathSingleQuoted
 	// inQueryValue is a value after "=" in the query.
 	inQueryValue
 	// inQuerySingleQuoted is a value inside a '…' literal of a query value,
@@ -25,6 +28,9 @@ const (
 	inHeaderValue
 	// inJSONString is a value inside a string of a JSON body.
 	inJSONString
+	// inJSONStringDoubleQuoted is a value inside a \"…\" literal within a
+	// string of a JSON body, as in {"jql": "reporter = \"${…}\""}.
+	inJSONStringDoubleQuoted
 	// inJSONValue is a value where a JSON body expects a whole value.
 	inJSONValue
 	// inDisplay is a value in a display template, shown as text.
@@ -36,6 +42,8 @@ func (p placement) String() string {
 	switch p {
 	case inPathSegment:
 		return "a path segment"
+	case inPathSingleQuoted:
+		return "a single-quoted literal in the path"
 	case inQueryValue:
 		return "a query value"
 	case inQuerySingleQuoted:
@@ -46,6 +54,8 @@ func (p placement) String() string {
 		return "a header value"
 	case inJSONString:
 		return "a JSON string"
+	case inJSONStringDoubleQuoted:
+		return "a double-quoted literal in a JSON string"
 	case inJSONValue:
 		return "a JSON value"
 	case inDisplay:
@@ -76,9 +86,15 @@ func (s *pathScanner) scan(literal string) error {
 		}
 
 		if !s.inQuery {
-			if c == '?' {
+			switch c {
+			case '?':
 				s.inQuery = true
 				s.inKey = true
+				s.quote = 0
+			case '/':
+				s.quote = 0
+			case '\'':
+				s.quote ^= '\''
 			}
 			continue
 		}
@@ -108,6 +124,8 @@ func (s *pathScanner) scan(literal string) error {
 // placement returns where a placeholder at the current position lands.
 func (s *pathScanner) placement() (placement, error) {
 	switch {
+	case !s.inQuery && s.quote == '\'':
+		return inPathSingleQuoted, nil
 	case !s.inQuery:
 		return inPathSegment, nil
 	case s.inKey:
@@ -121,10 +139,13 @@ func (s *pathScanner) placement() (placement, error) {
 }
 
 // jsonScanner follows the literal text of a JSON body template to tell
-// whether a placeholder is inside a string.
+// whether a placeholder is inside a string, and inside an escaped \"…\"
+// within that string. Single quotes inside a JSON string are not followed,
+// because they are more often apostrophes in text than quotes.
 type jsonScanner struct {
 	inString bool
 	escaped  bool
+	inQuoted bool
 }
 
 func (s *jsonScanner) scan(literal string) {
@@ -133,16 +154,23 @@ func (s *jsonScanner) scan(literal string) {
 		switch {
 		case s.escaped:
 			s.escaped = false
+			if c == '"' {
+				s.inQuoted = !s.inQuoted
+			}
 		case s.inString && c == '\\':
 			s.escaped = true
 		case c == '"':
 			s.inString = !s.inString
+			s.inQuoted = false
 		}
 	}
 }
 
 func (s *jsonScanner) placement() placement {
-	if s.inString {
+	switch {
+	case s.inString && s.inQuoted:
+		return inJSONStringDoubleQuoted
+	case s.inString:
 		return inJSONString
 	}
 	return inJSONValue
@@ -179,6 +207,10 @@ func escapeValue(p placement, x *expression, v any) (string, error) {
 		}
 		return url.PathEscape(text), nil
 
+	case inPathSingleQuoted:
+		// OData writes a quote inside a string literal as two quotes.
+		return url.PathEscape(strings.ReplaceAll(text, "'", "''")), nil
+
 	case inQueryValue:
 		return url.QueryEscape(text), nil
 
@@ -197,7 +229,10 @@ func escapeValue(p placement, x *expression, v any) (string, error) {
 		}
 		return text, nil
 
-	case inJSONString:
+	case inJSONString, inJSONStringDoubleQuoted:
+		if p == inJSONStringDoubleQuoted {
+			text = jqlEscaper.Replace(text)
+		}
 		data, err := marshalJSON(text)
 		if err != nil {
 			return "", &InvalidValueError{Expr: x.source, Reason: err.Error()}

@@ -33,11 +33,11 @@ var hostileValues = []string{
 // body.
 func structureItem() fieldlink.Item {
 	it := readOnlyItem(
-		`/users/${userInput}/manager?$filter=mail eq '${userInput}'&jql=reporter = "${userInput}"&q=${userInput}&$top=1`,
+		`/users/${userInput}/manager('${userInput}')?$filter=mail eq '${userInput}'&jql=reporter = "${userInput}"&q=${userInput}&$top=1`,
 		"${row}",
 	)
 	it.Request.Method = "POST"
-	it.Request.Body = `{"text": "say ${userInput}", "value": ${userInput}, "n": 1}`
+	it.Request.Body = `{"text": "say ${userInput}", "value": ${userInput}, "jql": "reporter = \"${userInput}\"", "n": 1}`
 	return it
 }
 
@@ -65,6 +65,12 @@ func structureProblems(value string) []string {
 	if got, err := url.PathUnescape(segments[2]); err != nil || got != value {
 		report("path segment decodes to %q, %v", got, err)
 	}
+	key, err := url.PathUnescape(segments[3])
+	odataKey, ok := strings.CutPrefix(key, "manager('")
+	odataKey, ok2 := strings.CutSuffix(odataKey, "')")
+	if err != nil || !ok || !ok2 || unescapeOData(odataKey) != value {
+		report("last path segment %q does not hold the value as one OData key", segments[3])
+	}
 
 	query, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -86,7 +92,7 @@ func structureProblems(value string) []string {
 	}
 	filter := query.Get("$filter")
 	literal, ok := strings.CutPrefix(filter, "mail eq '")
-	literal, ok2 := strings.CutSuffix(literal, "'")
+	literal, ok2 = strings.CutSuffix(literal, "'")
 	if !ok || !ok2 || unescapeOData(literal) != value {
 		report("$filter %q does not hold the value as one OData literal", filter)
 	}
@@ -102,6 +108,13 @@ func structureProblems(value string) []string {
 		report("body %q is not JSON: %v", req.Body, err)
 		return problems
 	}
+	bodyJQL, _ := body["jql"].(string)
+	quoted, ok = strings.CutPrefix(bodyJQL, `reporter = "`)
+	quoted, ok2 = strings.CutSuffix(quoted, `"`)
+	if !ok || !ok2 || unescapeJQL(quoted) != value {
+		report("body jql %q does not hold the value as one JQL string", bodyJQL)
+	}
+	delete(body, "jql")
 	want := map[string]any{"text": "say " + value, "value": value, "n": 1.0}
 	if diff := cmp.Diff(body, want); diff != "" {
 		report("body (-got +want):\n%s", diff)

@@ -6,6 +6,6 @@
 // itemValues["Reporter office"] is its list of values. The ticket context is
 // available as reporter, currentUser, project, issueType, requestType, issue
 // and userInput, named as the JSON fields of fieldlink.TicketContext. Reading
-// a member that is absent yields nil, and a condition whose result is nil does
-// not hold.
+// a member that is absent yields nil, and a condition whose result is nil is
+// false.
 package rule

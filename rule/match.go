@@ -10,7 +10,8 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
-// Env is what a rule's condition is evaluated over.
+// Env is the input of a rule's condition: the ticket context and the
+// results of the evaluated items.
 type Env struct {
 	Context fieldlink.TicketContext
 	// Items maps an item's name to its result.
@@ -18,7 +19,8 @@ type Env struct {
 }
 
 // Match returns the first rule, by Position and then Name, whose condition
-// holds for env. An empty condition always holds, which makes a default rule.
+// is true for env. An empty condition is always true, which makes a default
+// rule.
 // ok is false when no rule matches. A condition that fails to compile or to
 // evaluate stops matching with an error naming the rule.
 func Match(rules []fieldlink.Rule, env Env) (r fieldlink.Rule, ok bool, err error) {
@@ -33,18 +35,18 @@ func Match(rules []fieldlink.Rule, env Env) (r fieldlink.Rule, ok bool, err erro
 	})
 
 	for _, candidate := range ordered {
-		holds, err := conditionHolds(candidate.Condition, vars)
+		matched, err := conditionIsTrue(candidate.Condition, vars)
 		if err != nil {
 			return fieldlink.Rule{}, false, fmt.Errorf("rule %q: %w", candidate.Name, err)
 		}
-		if holds {
+		if matched {
 			return candidate, true, nil
 		}
 	}
 	return fieldlink.Rule{}, false, nil
 }
 
-func conditionHolds(condition string, vars map[string]any) (bool, error) {
+func conditionIsTrue(condition string, vars map[string]any) (bool, error) {
 	if condition == "" {
 		return true, nil
 	}
@@ -59,9 +61,9 @@ func conditionHolds(condition string, vars map[string]any) (bool, error) {
 		return false, fmt.Errorf("evaluate condition %q: %w", condition, oneLineError(err))
 	}
 
-	holds, ok := out.(bool)
+	result, ok := out.(bool)
 	if !ok {
 		return false, fmt.Errorf("condition %q returned %T, not true or false", condition, out)
 	}
-	return holds, nil
+	return result, nil
 }
