@@ -148,6 +148,8 @@ func compileHeader(name, value string) (headerTemplate, error) {
 
 // compileBody compiles a body template. A body with placeholders must be
 // JSON, because JSON is the only body whose escaping rules are known here.
+// NOTE: form-encoded and XML bodies with placeholders are rejected, since
+// they have no escaping yet.
 func compileBody(src string) ([]slot, error) {
 	parts, err := splitTemplate(src)
 	if err != nil {
