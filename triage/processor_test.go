@@ -1,0 +1,317 @@
+package triage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/item"
+	"github.com/fieldlink/fieldlink/jira"
+	"github.com/fieldlink/fieldlink/seal"
+	"github.com/fieldlink/fieldlink/store/sqlite"
+)
+
+// fakeItems is an ItemEvaluator whose behaviour a test sets.
+type fakeItems struct {
+	EvaluateFunc func(tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
+}
+
+func (f *fakeItems) Evaluate(_ context.Context, _ fieldlink.Item, _ fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+	return f.EvaluateFunc(tc)
+}
+
+// fakeJira is an IssueEditor that records edits.
+type fakeJira struct {
+	EditFunc func(key string, fields map[string]json.RawMessage) error
+	edits    atomic.Int32
+}
+
+func (f *fakeJira) EditIssue(_ context.Context, _ fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
+	f.edits.Add(1)
+	if f.EditFunc == nil {
+		return nil
+	}
+	return f.EditFunc(key, fields)
+}
+
+type setup struct {
+	db        *sqlite.DB
+	items     *fakeItems
+	jira      *fakeJira
+	processor *Processor
+	hook      fieldlink.Hook
+}
+
+func newSetup(t *testing.T) *setup {
+	t.Helper()
+	ctx := context.Background()
+
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	graphDS := fieldlink.Datasource{Name: "Graph", BaseURL: "http://127.0.0.1:1/v1.0", Auth: fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "t"}}
+	jiraDS := fieldlink.Datasource{Name: "Jira", BaseURL: "http://127.0.0.1:2", Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "a@example.com", Password: "p"}}
+	for _, ds := range []*fieldlink.Datasource{&graphDS, &jiraDS} {
+		if err := db.CreateDatasource(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+	}
+	it := fieldlink.Item{Name: "Reporter office", DatasourceID: graphDS.ID, Type: fieldlink.ItemReadOnly,
+		Request: fieldlink.ItemRequest{Method: "GET", Path: "/users/${reporter.emailAddress}"}, Template: "${row.officeLocation}"}
+	if err := db.CreateItem(ctx, &it); err != nil {
+		t.Fatal(err)
+	}
+	rule := fieldlink.Rule{Name: "Paris office", Position: 10, Condition: `items["Reporter office"] == "Paris"`,
+		Fields: map[string]json.RawMessage{"customfield_10050": json.RawMessage(`{"value":"EMEA Service Desk"}`)}}
+	if err := db.CreateRule(ctx, &rule); err != nil {
+		t.Fatal(err)
+	}
+	hook := fieldlink.Hook{Name: "IT Help", Secret: "s3cret", JiraDatasourceID: jiraDS.ID}
+	if err := db.CreateHook(ctx, &hook); err != nil {
+		t.Fatal(err)
+	}
+
+	s := &setup{db: db, items: &fakeItems{}, jira: &fakeJira{}, hook: hook}
+	s.processor = &Processor{Store: db, Items: s.items, Jira: s.jira}
+	return s
+}
+
+// storeEvent stores a webhook for the issue with the given reporter email
+// ("" hides it) and returns the event's ID.
+func (s *setup) storeEvent(t *testing.T, key, email string) int64 {
+	t.Helper()
+	reporter := map[string]any{"accountId": "712020:1", "displayName": "Ada"}
+	if email != "" {
+		reporter["emailAddress"] = email
+	}
+	body, _ := json.Marshal(map[string]any{
+		"timestamp":    1733300000000,
+		"webhookEvent": "jira:issue_created",
+		"issue": map[string]any{"id": "10001", "key": key, "fields": map[string]any{
+			"reporter": reporter, "project": map[string]any{"key": "ITH"}, "summary": "Wi-Fi",
+		}},
+	})
+
+	ctx := context.Background()
+	tx, err := s.db.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := fieldlink.Event{HookID: s.hook.ID, DeliveryID: key, Kind: "jira:issue_created", IssueKey: key, Payload: body, Status: fieldlink.EventPending}
+	if _, err := s.db.InsertEventTx(ctx, tx, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return ev.ID
+}
+
+func (s *setup) event(t *testing.T, id int64) fieldlink.Event {
+	t.Helper()
+	ev, err := s.db.FindEvent(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestProcessRoutesMatchingOffice(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}
+	var gotKey string
+	s.jira.EditFunc = func(key string, fields map[string]json.RawMessage) error {
+		gotKey = key
+		return nil
+	}
+	id := s.storeEvent(t, "ITH-1", "ada@fabrikam.example")
+
+	if err := s.processor.Process(context.Background(), id, false); err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed", ev.Status)
+	}
+	if gotKey != "ITH-1" {
+		t.Errorf("edited issue %q, want ITH-1", gotKey)
+	}
+	if ev.Outcome.Rule != "Paris office" {
+		t.Errorf("rule = %q, want Paris office", ev.Outcome.Rule)
+	}
+	if got := strings.Join(ev.Outcome.FieldsWritten, ","); got != "customfield_10050" {
+		t.Errorf("fields written = %q", got)
+	}
+	if ev.Outcome.Items["Reporter office"] != "Paris" {
+		t.Errorf("items = %v", ev.Outcome.Items)
+	}
+}
+
+func TestProcessTwiceEditsOnce(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}
+	id := s.storeEvent(t, "ITH-1", "ada@fabrikam.example")
+
+	for range 3 {
+		if err := s.processor.Process(context.Background(), id, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if n := s.jira.edits.Load(); n != 1 {
+		t.Errorf("issue edited %d times, want 1", n)
+	}
+}
+
+func TestProcessNoRuleMatched(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{}, nil
+	}
+	id := s.storeEvent(t, "ITH-2", "nobody@contractor.example")
+
+	if err := s.processor.Process(context.Background(), id, false); err != nil {
+		t.Fatal(err)
+	}
+
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed", ev.Status)
+	}
+	if want := "no rule matched (Reporter office: no value)"; ev.Outcome.Reason != want {
+		t.Errorf("reason = %q, want %q", ev.Outcome.Reason, want)
+	}
+	if n := s.jira.edits.Load(); n != 0 {
+		t.Errorf("issue edited %d times, want 0", n)
+	}
+}
+
+func TestProcessHiddenEmail(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{}, &item.MissingValueError{Expr: "reporter.emailAddress"}
+	}
+	id := s.storeEvent(t, "ITH-3", "")
+
+	if err := s.processor.Process(context.Background(), id, false); err != nil {
+		t.Fatal(err)
+	}
+
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed", ev.Status)
+	}
+	if !strings.HasPrefix(ev.Outcome.Reason, "reporter email not visible") {
+		t.Errorf("reason = %q, want it to start with %q", ev.Outcome.Reason, "reporter email not visible")
+	}
+	if !strings.Contains(ev.Outcome.Reporter, "email hidden") {
+		t.Errorf("reporter = %q, want it to say the email is hidden", ev.Outcome.Reporter)
+	}
+}
+
+func TestProcessTransientThenFinal(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}
+	s.jira.EditFunc = func(string, map[string]json.RawMessage) error {
+		return &jira.EditError{IssueKey: "ITH-4", Status: 429, Retryable: true, Messages: []string{"Rate limit exceeded."}}
+	}
+	id := s.storeEvent(t, "ITH-4", "ada@fabrikam.example")
+
+	err := s.processor.Process(context.Background(), id, false)
+	var transient *TransientError
+	if !errors.As(err, &transient) {
+		t.Fatalf("first attempt error = %v, want a *TransientError", err)
+	}
+	if ev := s.event(t, id); ev.Status != fieldlink.EventPending {
+		t.Errorf("status after a transient failure = %q, want pending", ev.Status)
+	}
+
+	if err := s.processor.Process(context.Background(), id, true); err != nil {
+		t.Fatalf("final attempt: %v", err)
+	}
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventFailed {
+		t.Errorf("status after the final attempt = %q, want failed", ev.Status)
+	}
+	if !strings.Contains(ev.Outcome.Reason, "ITH-4") {
+		t.Errorf("reason = %q, want it to name the issue", ev.Outcome.Reason)
+	}
+}
+
+func TestProcessJiraFieldErrorIsFinal(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}
+	s.jira.EditFunc = func(string, map[string]json.RawMessage) error {
+		return &jira.EditError{IssueKey: "ITH-5", Status: 400, FieldErrors: map[string]string{
+			"customfield_10050": "Field 'customfield_10050' cannot be set. It is not on the appropriate screen, or unknown.",
+		}}
+	}
+	id := s.storeEvent(t, "ITH-5", "ada@fabrikam.example")
+
+	if err := s.processor.Process(context.Background(), id, false); err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventFailed {
+		t.Errorf("status = %q, want failed", ev.Status)
+	}
+	if !strings.Contains(ev.Outcome.Reason, "not on the appropriate screen") {
+		t.Errorf("reason = %q, want Jira's field message", ev.Outcome.Reason)
+	}
+}
+
+func TestClassifyItemError(t *testing.T) {
+	visible := fieldlink.TicketContext{Reporter: &fieldlink.User{EmailAddress: "a@example.com"}}
+	tests := []struct {
+		name          string
+		err           error
+		wantReason    bool
+		wantTransient bool
+	}{
+		{"missing value", &item.MissingValueError{Expr: "project.key"}, true, false},
+		{"throttled", &item.UpstreamStatusError{Status: 429}, false, true},
+		{"upstream 503", &item.UpstreamStatusError{Status: 503}, false, true},
+		{"upstream 403", &item.UpstreamStatusError{Status: 403, Code: "Authorization_RequestDenied"}, false, false},
+		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), false, true},
+		{"other", errors.New("boom"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reason, err := classifyItemError("Reporter office", visible, tt.err)
+
+			if (reason != "") != tt.wantReason {
+				t.Errorf("reason = %q, want a reason: %v", reason, tt.wantReason)
+			}
+			var transient *TransientError
+			if errors.As(err, &transient) != tt.wantTransient {
+				t.Errorf("error = %v, want transient: %v", err, tt.wantTransient)
+			}
+		})
+	}
+}
