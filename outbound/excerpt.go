@@ -18,8 +18,11 @@ var (
 	// A JSON Web Token: three base64url parts, the first a JSON header.
 	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
-	// An Authorization header value echoed in a body.
-	schemePattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`)
+	// An Authorization header value echoed in a body. A bearer token may be
+	// short, while Basic credentials are base64 and the length keeps prose
+	// such as "basic auth" readable.
+	bearerPattern = regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+`)
+	basicPattern  = regexp.MustCompile(`(?i)\b(basic)\s+[A-Za-z0-9+/=]{8,}`)
 
 	// A JSON member whose name says it holds a credential.
 	jsonSecretPattern = regexp.MustCompile(`(?i)("[a-z_-]*(?:token|secret|password|apikey|api_key|api-key)[a-z_-]*"\s*:\s*)"(?:[^"\\]|\\.)*"`)
@@ -63,7 +66,8 @@ func Redact(text string, secrets ...string) string {
 	}
 
 	text = jwtPattern.ReplaceAllString(text, redacted)
-	text = schemePattern.ReplaceAllString(text, "$1 "+redacted)
+	text = bearerPattern.ReplaceAllString(text, "$1 "+redacted)
+	text = basicPattern.ReplaceAllString(text, "$1 "+redacted)
 	text = jsonSecretPattern.ReplaceAllString(text, `$1"`+redacted+`"`)
 	text = formSecretPattern.ReplaceAllString(text, "$1"+redacted)
 	return text

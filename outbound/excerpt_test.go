@@ -43,6 +43,21 @@ func TestExcerptRedacts(t *testing.T) {
 			want: `header was Bearer [REDACTED]`,
 		},
 		{
+			name: "short bearer value",
+			body: `rejected bearer tok-1.`,
+			want: `rejected bearer [REDACTED]`,
+		},
+		{
+			name: "basic value",
+			body: `got Basic dXNlcjpwYXNz`,
+			want: `got Basic [REDACTED]`,
+		},
+		{
+			name: "basic prose kept",
+			body: `basic auth is disabled`,
+			want: `basic auth is disabled`,
+		},
+		{
 			name: "json token member",
 			body: `{"access_token":"opaque-123","token_type":"Bearer","expires_in":3599}`,
 			want: `{"access_token":"[REDACTED]","token_type":"[REDACTED]","expires_in":3599}`,

@@ -1,0 +1,175 @@
+package upstream
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/credential"
+	"github.com/fieldlink/fieldlink/outbound"
+)
+
+// userAgent identifies fieldlink to the APIs it calls.
+const userAgent = "fieldlink"
+
+// Client sends requests to datasources' APIs. It implements
+// fieldlink.Upstream and is safe for concurrent use.
+type Client struct {
+	http   *outbound.Client
+	creds  *credential.Cache
+	logger *slog.Logger
+}
+
+var _ fieldlink.Upstream = (*Client)(nil)
+
+// New returns a Client that sends requests through http with credentials
+// from creds. A nil logger discards.
+func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger) *Client {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{http: http, creds: creds, logger: logger}
+}
+
+// Do implements fieldlink.Upstream: BaseURL + req.Path (req.Path is already
+// escaped and may carry a query; join without double slashes and without
+// re-escaping), custom headers, authentication, ds.Timeout(). A 401
+// invalidates the token and retries once, never in a loop.
+//
+// A response with any status is returned without error, so the caller
+// decides what a 404 means. Errors are transport, authentication and size
+// limit failures; credential.Hint gives the next step for them.
+func (c *Client) Do(ctx context.Context, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
+	target, err := joinURL(ds.BaseURL, req.Path)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("datasource %s: %w", ds.ID, err)
+	}
+
+	authorizer, err := c.creds.Authorizer(ds)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
+	defer cancel()
+
+	resp, err := c.send(ctx, ds, authorizer, req.Method, target, req.Header, req.Body)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, err
+	}
+
+	// Only a fetched token can be replaced. Static credentials would fail
+	// the same way again.
+	if _, fetchesTokens := authorizer.(credential.TokenFetcher); resp.Status == http.StatusUnauthorized && fetchesTokens {
+		c.logger.Info("API rejected the access token, retrying once with a new token",
+			slog.String("datasource", ds.ID),
+			slog.String("host", hostOf(target)))
+		authorizer.Invalidate()
+		resp, err = c.send(ctx, ds, authorizer, req.Method, target, req.Header, req.Body)
+		if err != nil {
+			return fieldlink.UpstreamResponse{}, err
+		}
+	}
+	return resp, nil
+}
+
+// send makes one request and reads the response body in full.
+func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, authorizer credential.Authorizer, method, target string, header http.Header, body []byte) (fieldlink.UpstreamResponse, error) {
+	if method == "" {
+		method = http.MethodGet
+	}
+	secrets := secretsOf(ds.Auth)
+	shown := outbound.Redact(target, secrets...)
+
+	httpReq, err := newRequest(ctx, ds, method, target, header, body)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("build request %s %s: %w", method, shown, err)
+	}
+	if err := authorizer.Authorize(ctx, httpReq); err != nil {
+		return fieldlink.UpstreamResponse{}, err
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(httpReq)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("%s %s: %w", method, shown, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+
+	respBody, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, shown, err)
+	}
+
+	c.logger.Debug("upstream request",
+		slog.String("datasource", ds.ID),
+		slog.String("method", method),
+		slog.String("host", httpReq.URL.Host),
+		slog.String("path", httpReq.URL.Path),
+		slog.Int("status", resp.StatusCode),
+		slog.Duration("duration", time.Since(start)))
+	return fieldlink.UpstreamResponse{Status: resp.StatusCode, Header: resp.Header, Body: respBody}, nil
+}
+
+// newRequest builds the request with headers in increasing precedence:
+// defaults, the datasource's headers, then the request's own headers.
+// Credentials are added afterwards and replace any of these.
+func newRequest(ctx context.Context, ds fieldlink.Datasource, method, target string, header http.Header, body []byte) (*http.Request, error) {
+	var reader io.Reader
+	if len(body) > 0 {
+		reader = bytes.NewReader(body)
+	}
+	httpReq, err := http.NewRequestWithContext(ctx, method, target, reader)
+	if err != nil {
+		return nil, err
+	}
+
+	httpReq.Header.Set("Accept", "application/json")
+	httpReq.Header.Set("User-Agent", userAgent)
+	if len(body) > 0 {
+		httpReq.Header.Set("Content-Type", "application/json")
+	}
+	for name, value := range ds.Headers {
+		httpReq.Header.Set(name, value)
+	}
+	for name, values := range header {
+		httpReq.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
+	}
+	return httpReq, nil
+}
+
+// unwrapURLError drops the *url.Error around err, whose message repeats the
+// request URL after credentials were added to it (an API key in the query).
+func unwrapURLError(err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err
+	}
+	return err
+}
+
+// secretsOf returns the secret values of a, for redaction.
+func secretsOf(a fieldlink.Auth) []string {
+	var secrets []string
+	for _, field := range a.SecretFields() {
+		if *field != "" {
+			secrets = append(secrets, *field)
+		}
+	}
+	return secrets
+}
+
+func hostOf(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
