@@ -17,7 +17,7 @@ type Authorizer interface {
 	// Authorize adds credentials to req (header, query or Basic), fetching a
 	// token if needed.
 	Authorize(ctx context.Context, req *http.Request) error
-	// Invalidate drops a cached token (after the API answered 401).
+	// Invalidate drops a cached token, after the API returned 401.
 	Invalidate()
 }
 
@@ -104,19 +104,19 @@ func removeQueryParam(rawQuery, name string) string {
 		return ""
 	}
 
-	var kept []string
+	var others []string
 	for _, part := range strings.Split(rawQuery, "&") {
 		key, _, _ := strings.Cut(part, "=")
 		if unescaped, err := url.QueryUnescape(key); err == nil && unescaped == name {
 			continue
 		}
-		kept = append(kept, part)
+		others = append(others, part)
 	}
-	return strings.Join(kept, "&")
+	return strings.Join(others, "&")
 }
 
-// Describe returns a sentence that says which credentials requests to a
-// datasource with auth a carry. It never includes a secret.
+// Describe returns a sentence naming the credentials that requests to a
+// datasource with auth a carry. The sentence contains no secret.
 func Describe(a fieldlink.Auth) string {
 	switch a.Mode {
 	case fieldlink.AuthNone, "":

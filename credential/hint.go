@@ -45,7 +45,7 @@ var entraHints = []struct {
 }
 
 // oauthHints maps RFC 6749 §5.2 error codes to the next step, for token
-// endpoints that send no Entra ID code Hint knows.
+// endpoints that send none of the Entra ID codes in entraHints.
 var oauthHints = map[string]string{
 	"invalid_client":         "The token endpoint rejected the client ID or secret. Check both, and check that client authentication (header or body) matches what the authorization server expects for this client.",
 	"invalid_scope":          "The token endpoint rejected the scope. Enter the scopes the API documents for the client credentials grant.",
@@ -56,7 +56,7 @@ var oauthHints = map[string]string{
 }
 
 // Hint returns the next step an admin should take after err, or "" when
-// there is none to add to the error's own message. It knows token endpoint
+// there is none to add to the error's own message. It covers token endpoint
 // errors (Entra ID codes and RFC 6749 codes), API errors about credentials
 // and permissions, blocked addresses, and connection, DNS, TLS and timeout
 // failures.

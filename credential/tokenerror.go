@@ -24,14 +24,14 @@ type TokenError struct {
 	Description string
 	// ErrorCodes are Entra ID's AADSTS numbers, such as 7000215.
 	ErrorCodes []int
-	// TraceID, CorrelationID and Timestamp are the Entra ID fields that its
-	// support asks for.
+	// TraceID, CorrelationID and Timestamp identify the failed request to
+	// Microsoft support.
 	TraceID, CorrelationID, Timestamp string
 	// TokenURL is the token endpoint, without a password.
 	TokenURL string
 }
 
-// Error says which token request failed and how the endpoint described it.
+// Error names the token request that failed and the endpoint's description.
 func (e *TokenError) Error() string {
 	msg := fmt.Sprintf("token request to %s failed with status %d", e.TokenURL, e.Status)
 	if text := http.StatusText(e.Status); text != "" {

@@ -104,12 +104,12 @@ func validateTokenURL(raw string) error {
 
 // validateSecret checks a secret field without putting its value in the
 // message.
-func validateSecret(field, what, value string) error {
+func validateSecret(field, label, value string) error {
 	switch {
 	case value == "":
-		return invalid("%s is missing: enter %s", field, what)
+		return invalid("%s is missing: enter %s", field, label)
 	case hasControl(value):
-		return invalid("%s contains a control character: remove line breaks and tabs copied with %s", field, what)
+		return invalid("%s contains a control character: remove line breaks and tabs copied with %s", field, label)
 	}
 	return nil
 }

@@ -96,6 +96,9 @@ func (c *Client) HTTPClient() *http.Client {
 
 // Do sends req through the guard. Reading the response body fails with a
 // *ResponseTooLargeError past the size limit.
+//
+// NOTE: Do sends each request once. It does not retry 429 or 503 responses or
+// honor Retry-After, so callers receive those statuses as they are.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return c.http.Do(req)
 }
@@ -142,7 +145,9 @@ func (c *Client) dial(ctx context.Context, dialer *net.Dialer, network, address 
 // checkRedirect follows at most MaxRedirects redirects and blocks a downgrade
 // from https to http. On a redirect to another host it keeps only content
 // negotiation headers, so that credentials in custom headers, such as an API
-// key, stay with the datasource's host. Each hop dials through the guard.
+// key, stay with the datasource's host. For the same reason it blocks a 307
+// or 308 redirect to another host, which would resend the body, such as a
+// token request's client_secret. Each hop dials through the guard.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects at %s: point the URL at the final location", MaxRedirects, req.URL.Redacted())
@@ -151,6 +156,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	prev := via[len(via)-1]
 	if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
 		return fmt.Errorf("blocked redirect from https to %s: set the datasource's URL to the https location the API uses", req.URL.Redacted())
+	}
+
+	if req.URL.Host != via[0].URL.Host && req.Body != nil && req.Body != http.NoBody {
+		return fmt.Errorf("blocked redirect of %s %s to another host, %s, because it would resend the request body: set the URL to the final location", via[0].Method, via[0].URL.Redacted(), req.URL.Host)
 	}
 
 	if req.URL.Host != via[0].URL.Host {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fieldlink/fieldlink/outbound"
@@ -222,6 +223,31 @@ func TestDoCrossHostRedirectDropsHeaders(t *testing.T) {
 	}
 	if gotAccept != "application/json" {
 		t.Errorf("redirected request carried Accept %q, want application/json", gotAccept)
+	}
+}
+
+func TestDoCrossHostRedirectKeepsBody(t *testing.T) {
+	var targetHits atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		targetHits.Add(1)
+	}))
+	t.Cleanup(target.Close)
+	otherHost := strings.Replace(target.URL, "127.0.0.1", "localhost", 1)
+	origin := httptest.NewServer(http.RedirectHandler(otherHost+"/token", http.StatusTemporaryRedirect))
+	t.Cleanup(origin.Close)
+	c := outbound.New(outbound.Options{AllowLoopback: true})
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, origin.URL+"/token", strings.NewReader("client_secret=s3cr3t"))
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	_, err = c.Do(req)
+
+	if err == nil || !strings.Contains(err.Error(), "would resend the request body") {
+		t.Errorf("Do error = %v, want the redirect blocked", err)
+	}
+	if got := targetHits.Load(); got != 0 {
+		t.Errorf("other host received %d requests, want 0", got)
 	}
 }
 

@@ -38,14 +38,16 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger) *C
 	return &Client{http: http, creds: creds, logger: logger}
 }
 
-// Do implements fieldlink.Upstream: BaseURL + req.Path (req.Path is already
-// escaped and may carry a query; join without double slashes and without
-// re-escaping), custom headers, authentication, ds.Timeout(). A 401
-// invalidates the token and retries once, never in a loop.
+// Do sends req to the datasource's API and implements fieldlink.Upstream.
+// It appends req.Path, which is already escaped and may carry a query, to
+// BaseURL with one slash between them and escapes nothing again. It adds the
+// datasource's headers and credentials, and ds.Timeout() bounds the whole
+// call, token request included. After a 401 to a fetched token it drops the
+// token and retries once.
 //
 // A response with any status is returned without error, so the caller
 // decides what a 404 means. Errors are transport, authentication and size
-// limit failures; credential.Hint gives the next step for them.
+// limit failures, and credential.Hint gives the next step for them.
 func (c *Client) Do(ctx context.Context, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
 	target, err := joinURL(ds.BaseURL, req.Path)
 	if err != nil {
@@ -86,11 +88,11 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, authorizer c
 		method = http.MethodGet
 	}
 	secrets := secretsOf(ds.Auth)
-	shown := outbound.Redact(target, secrets...)
+	displayURL := outbound.Redact(target, secrets...)
 
 	httpReq, err := newRequest(ctx, ds, method, target, header, body)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("build request %s %s: %w", method, shown, err)
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("build request %s %s: %w", method, displayURL, err)
 	}
 	if err := authorizer.Authorize(ctx, httpReq); err != nil {
 		return fieldlink.UpstreamResponse{}, err
@@ -99,13 +101,13 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, authorizer c
 	start := time.Now()
 	resp, err := c.http.Do(httpReq)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("%s %s: %w", method, shown, unwrapURLError(err))
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("%s %s: %w", method, displayURL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 
 	respBody, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, shown, err)
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, displayURL, err)
 	}
 
 	c.logger.Debug("upstream request",

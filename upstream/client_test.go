@@ -50,7 +50,7 @@ type recorded struct {
 	Method, RequestURI, Authorization, Accept, ContentType, Custom, Body string
 }
 
-// apiServer records requests and answers with the status respond returns.
+// apiServer records requests and responds with the status and body from respond.
 type apiServer struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -180,7 +180,7 @@ func TestDoBuildsRequest(t *testing.T) {
 func TestDoRetriesOnceAfter401(t *testing.T) {
 	tests := []struct {
 		name           string
-		acceptedToken  string // the API answers 401 to every other token
+		acceptedToken  string // the API returns 401 for every other token
 		wantStatus     int
 		wantAPICalls   int
 		wantTokenCalls int32

@@ -27,17 +27,17 @@ const (
 	StepRequest = "request"
 )
 
-// Test runs Test connection: step "token" (for OAuth 2; for other modes a
-// step saying which credentials are applied) then step "request" (GET
-// TestPath, when set). Status is fieldlink.StatusValidAccessToken when both
-// succeed; otherwise a short status such as "TOKEN REQUEST FAILED", "API
-// REQUEST FAILED" and each failing step carries message and Hint. Test
-// always fetches a fresh token (it must not report a cached one as valid).
+// Test runs Test connection in two steps. Step "token" fetches a new OAuth 2
+// access token, never a cached one, or for the other modes names the
+// credentials that requests carry. Step "request" sends GET TestPath with
+// those credentials. The status is fieldlink.StatusValidAccessToken when both
+// succeed. Otherwise it is one of the Status constants of this package, and
+// the failed step has a message and a hint.
 //
 // Without a TestPath an OAuth 2 datasource passes on the token alone, while
-// the other modes report StatusNoTestPath and fail, because nothing checked
-// their credentials. Test works on unsaved settings and leaves the cache of
-// saved datasources alone.
+// the other modes fail with StatusNoTestPath because nothing checked their
+// credentials. Test works on unsaved settings and leaves the cache of saved
+// datasources alone.
 func (c *Client) Test(ctx context.Context, ds fieldlink.Datasource) fieldlink.TestResult {
 	result := c.test(ctx, ds)
 
@@ -125,8 +125,8 @@ func (c *Client) testToken(ctx context.Context, ds fieldlink.Datasource, secrets
 	return authorizer, step
 }
 
-// describeToken says which token arrived, from where, for how long and with
-// which scope, without the token itself.
+// describeToken names the token type, the token URL, the lifetime and the
+// granted scope, without the token itself.
 func describeToken(info credential.TokenInfo, requested time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Received a %s token from %s", info.Type, info.TokenURL)
@@ -151,7 +151,7 @@ func (c *Client) testRequest(ctx context.Context, ds fieldlink.Datasource, autho
 		step.Message = outbound.Redact(err.Error(), secrets...)
 		return step
 	}
-	shown := outbound.Redact(target, secrets...)
+	displayURL := outbound.Redact(target, secrets...)
 
 	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
 	defer cancel()
@@ -164,13 +164,13 @@ func (c *Client) testRequest(ctx context.Context, ds fieldlink.Datasource, autho
 	}
 
 	if resp.Status < 200 || resp.Status > 299 {
-		apiErr := credential.NewAPIError(http.MethodGet, shown, resp.Status, resp.Body, secrets...)
+		apiErr := credential.NewAPIError(http.MethodGet, displayURL, resp.Status, resp.Body, secrets...)
 		step.Message = apiErr.Error()
 		step.Hint = credential.Hint(apiErr)
 		return step
 	}
 
 	step.OK = true
-	step.Message = fmt.Sprintf("GET %s returned %d %s with %d bytes.", shown, resp.Status, http.StatusText(resp.Status), len(resp.Body))
+	step.Message = fmt.Sprintf("GET %s returned %d %s with %d bytes.", displayURL, resp.Status, http.StatusText(resp.Status), len(resp.Body))
 	return step
 }

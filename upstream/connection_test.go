@@ -18,8 +18,8 @@ import (
 // ignoreDurations leaves out the measured step durations.
 var ignoreDurations = cmpopts.IgnoreFields(fieldlink.TestStep{}, "DurationMS")
 
-// graphAPI answers GET /v1.0/users?$top=1 for bearer tokens from a
-// tokenServer and 401 otherwise.
+// graphAPI returns 200 for requests with bearer tokens from a tokenServer
+// and 401 otherwise.
 func graphAPI(t *testing.T) *apiServer {
 	return newAPIServer(t, func(r *http.Request) (int, string) {
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer token-") {
