@@ -157,3 +157,8 @@ type TestStep struct {
 // StatusValidAccessToken is the TestResult status when the token request and
 // the test request both succeed.
 const StatusValidAccessToken = "VALID ACCESS TOKEN"
+
+// StatusValidCredentials is the TestResult status when the test request
+// succeeds with credentials that need no token request (basic, bearer,
+// API key or none).
+const StatusValidCredentials = "VALID CREDENTIALS"

@@ -48,6 +48,9 @@ type ItemResult struct {
 	Values []string `json:"values"`
 	// Text is Values joined for display and for rule conditions.
 	Text string `json:"text"`
+	// Rows is the number of rows Root selected, so "no match" (zero rows)
+	// can be told apart from a match whose value is empty or null.
+	Rows int `json:"rows"`
 }
 
 // TicketContext is what an item or a rule knows about the ticket being

@@ -278,7 +278,7 @@ func report(out io.Writer, res *Result) int {
 	events := append([]httpapi.EventBody(nil), res.Events...)
 	sort.Slice(events, func(i, j int) bool { return events[i].ID < events[j].ID })
 
-	fmt.Fprintf(out, "%-7s %-52s %-12s %s\n", "TICKET", "REPORTER", "OFFICE", "RESULT")
+	fmt.Fprintf(out, "%-7s %-56s %-12s %s\n", "TICKET", "REPORTER", "OFFICE", "RESULT")
 	failed := 0
 	for _, ev := range events {
 		o := ev.Outcome
@@ -301,7 +301,7 @@ func report(out io.Writer, res *Result) int {
 			failed++
 			result = "FAILED: " + o.Reason
 		}
-		fmt.Fprintf(out, "%-7s %-52s %-12s %s\n", ev.IssueKey, o.Reporter, officeName, result)
+		fmt.Fprintf(out, "%-7s %-56s %-12s %s\n", ev.IssueKey, o.Reporter, officeName, result)
 	}
 
 	duplicate := len(res.Emulators.Jira.Edits(res.Keys[0]))
@@ -347,7 +347,9 @@ func describeFields(fields map[string]json.RawMessage) string {
 	sort.Strings(keys)
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s=%s", fieldLabel(k), fields[k]))
+		var value any
+		_ = json.Unmarshal(fields[k], &value)
+		parts = append(parts, fmt.Sprintf("%s=%s", fieldLabel(k), describeValue(value)))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -3,6 +3,8 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/fieldlink/fieldlink/emulator/graph"
 	"github.com/fieldlink/fieldlink/emulator/jiracloud"
@@ -116,24 +118,47 @@ func selectValue(v string) json.RawMessage {
 	return raw
 }
 
-// reporters returns the Jira accounts that file the demo's tickets: every
-// directory user with a mail address, one person the directory does not
-// know, and one whose email Jira hides.
+// reporters returns the Jira accounts that file the demo's tickets: the
+// directory users whose look-up is hard (a guest, an apostrophe, a
+// plus-addressed mail, no office), then others taken from each office in
+// turn up to max, then one person the directory does not know and one whose
+// email Jira hides.
 func reporters(max int) []jiracloud.Account {
-	var accounts []jiracloud.Account
-	for i, u := range graph.SampleDirectory() {
-		if u.Mail == "" || len(accounts) == max {
-			continue
+	directory := graph.SampleDirectory()
+	chosen := make([]bool, len(directory))
+	var picked []int
+
+	for i, u := range directory {
+		hard := strings.Contains(u.UserPrincipalName, "#EXT#") || strings.ContainsAny(u.Mail, "'+") || u.OfficeLocation == ""
+		if u.Mail != "" && hard && len(picked) < max {
+			chosen[i] = true
+			picked = append(picked, i)
 		}
+	}
+	for added := true; added && len(picked) < max; {
+		added = false
+		for _, o := range offices {
+			for i, u := range directory {
+				if !chosen[i] && u.Mail != "" && u.OfficeLocation == o.name && len(picked) < max {
+					chosen[i], added = true, true
+					picked = append(picked, i)
+					break
+				}
+			}
+		}
+	}
+	sort.Ints(picked)
+
+	accounts := make([]jiracloud.Account, 0, len(picked)+2)
+	for _, i := range picked {
 		accounts = append(accounts, jiracloud.Account{
 			AccountID:   fmt.Sprintf("712020:%08d-demo-4000-8000-%012d", i+1, i+1),
-			DisplayName: u.DisplayName,
-			Email:       u.Mail,
+			DisplayName: directory[i].DisplayName,
+			Email:       directory[i].Mail,
 		})
 	}
-	accounts = append(accounts,
+	return append(accounts,
 		jiracloud.Account{AccountID: "712020:00000101-demo-4000-8000-000000000101", DisplayName: "Tomás Rivera", Email: "tomas.rivera@contractor.example"},
 		jiracloud.Account{AccountID: "712020:00000102-demo-4000-8000-000000000102", DisplayName: "Kim Private", Email: "kim.private@fabrikam.example", EmailHidden: true},
 	)
-	return accounts
 }

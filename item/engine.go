@@ -113,8 +113,9 @@ func (e *Engine) Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.D
 		return fieldlink.ItemResult{}, fmt.Errorf("request %s %s of item %q: %w", req.Method, pathOnly(req.Path), it.Name, err)
 	}
 
+	rows := selectRows(root, doc)
 	values := []string{}
-	for _, row := range selectRows(root, doc) {
+	for _, row := range rows {
 		text, ok, err := display.render(row, env)
 		if err != nil {
 			return fieldlink.ItemResult{}, fmt.Errorf("render template of item %q: %w", it.Name, err)
@@ -125,7 +126,7 @@ func (e *Engine) Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.D
 	}
 
 	e.logger.DebugContext(ctx, "item evaluated", "item", it.ID, "cached", cached, "values", len(values))
-	return fieldlink.ItemResult{Values: values, Text: strings.Join(values, ", ")}, nil
+	return fieldlink.ItemResult{Values: values, Text: strings.Join(values, ", "), Rows: len(rows)}, nil
 }
 
 // Forget drops the cached results of the item with itemID, so the next

@@ -133,7 +133,7 @@ func TestEvaluateAgainstHTTPServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	want := fieldlink.ItemResult{Values: []string{"Paris", "Lyon"}, Text: "Paris, Lyon"}
+	want := fieldlink.ItemResult{Values: []string{"Paris", "Lyon"}, Text: "Paris, Lyon", Rows: 3}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("result (-got +want):\n%s", diff)
 	}
@@ -145,7 +145,7 @@ func TestEvaluateAgainstHTTPServer(t *testing.T) {
 	}
 }
 
-func TestEvaluateNoRows(t *testing.T) {
+func TestEvaluateRowWithoutValue(t *testing.T) {
 	engine := NewEngine(Options{Upstream: jsonUpstream(`{"officeLocation": null}`)})
 
 	got, err := engine.Evaluate(context.Background(), officeItem(0), graphDatasource, ticket("ada@example.com", ""))
@@ -153,7 +153,7 @@ func TestEvaluateNoRows(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %v", err)
 	}
-	want := fieldlink.ItemResult{Values: []string{}, Text: ""}
+	want := fieldlink.ItemResult{Values: []string{}, Text: "", Rows: 1}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("result (-got +want):\n%s", diff)
 	}

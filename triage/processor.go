@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/jira"
@@ -133,7 +134,7 @@ func (p *Processor) route(ctx context.Context, ev fieldlink.Event) (fieldlink.Ou
 		return outcome, err
 	}
 	if !ok {
-		outcome.Reason = "no rule matched " + describeItems(outcome.Items)
+		outcome.Reason = "no rule matched " + describeItems(results)
 		return outcome, nil
 	}
 	outcome.Rule = matched.Name
@@ -184,25 +185,22 @@ func describeReporter(u *fieldlink.User) string {
 	return name + " <" + u.EmailAddress + ">"
 }
 
-func describeItems(items map[string]string) string {
-	names := make([]string, 0, len(items))
-	for name := range items {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-
-	desc := "("
-	for i, name := range names {
-		if i > 0 {
-			desc += ", "
-		}
-		value := items[name]
-		if value == "" {
+// describeItems lists the items' values for a reason an admin reads, telling
+// "not found" (no rows selected) apart from "no value" (a row without one).
+func describeItems(results map[string]fieldlink.ItemResult) string {
+	parts := make([]string, 0, len(results))
+	for _, name := range sortedKeys(results) {
+		res := results[name]
+		value := res.Text
+		switch {
+		case res.Rows == 0:
+			value = "not found"
+		case value == "":
 			value = "no value"
 		}
-		desc += fmt.Sprintf("%s: %s", name, value)
+		parts = append(parts, name+": "+value)
 	}
-	return desc + ")"
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 func sortedKeys[V any](m map[string]V) []string {

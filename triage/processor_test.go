@@ -185,25 +185,38 @@ func TestProcessTwiceEditsOnce(t *testing.T) {
 }
 
 func TestProcessNoRuleMatched(t *testing.T) {
-	s := newSetup(t)
-	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
-		return fieldlink.ItemResult{}, nil
+	tests := []struct {
+		name   string
+		result fieldlink.ItemResult
+		want   string
+	}{
+		{"no rows", fieldlink.ItemResult{}, "no rule matched (Reporter office: not found)"},
+		{"row without value", fieldlink.ItemResult{Rows: 1}, "no rule matched (Reporter office: no value)"},
+		{"other office", fieldlink.ItemResult{Values: []string{"Lyon"}, Text: "Lyon", Rows: 1}, "no rule matched (Reporter office: Lyon)"},
 	}
-	id := s.storeEvent(t, "ITH-2", "nobody@contractor.example")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSetup(t)
+			s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+				return tt.result, nil
+			}
+			id := s.storeEvent(t, "ITH-2", "nobody@contractor.example")
 
-	if err := s.processor.Process(context.Background(), id, false); err != nil {
-		t.Fatal(err)
-	}
+			if err := s.processor.Process(context.Background(), id, false); err != nil {
+				t.Fatal(err)
+			}
 
-	ev := s.event(t, id)
-	if ev.Status != fieldlink.EventProcessed {
-		t.Errorf("status = %q, want processed", ev.Status)
-	}
-	if want := "no rule matched (Reporter office: no value)"; ev.Outcome.Reason != want {
-		t.Errorf("reason = %q, want %q", ev.Outcome.Reason, want)
-	}
-	if n := s.jira.edits.Load(); n != 0 {
-		t.Errorf("issue edited %d times, want 0", n)
+			ev := s.event(t, id)
+			if ev.Status != fieldlink.EventProcessed {
+				t.Errorf("status = %q, want processed", ev.Status)
+			}
+			if ev.Outcome.Reason != tt.want {
+				t.Errorf("reason = %q, want %q", ev.Outcome.Reason, tt.want)
+			}
+			if n := s.jira.edits.Load(); n != 0 {
+				t.Errorf("issue edited %d times, want 0", n)
+			}
+		})
 	}
 }
 

@@ -31,7 +31,8 @@ const (
 // access token, never a cached one, or for the other modes names the
 // credentials that requests carry. Step "request" sends GET TestPath with
 // those credentials. The status is fieldlink.StatusValidAccessToken when both
-// succeed. Otherwise it is one of the Status constants of this package, and
+// succeed for OAuth 2, and fieldlink.StatusValidCredentials for the modes
+// without a token. Otherwise it is one of the Status constants of this package, and
 // the failed step has a message and a hint.
 //
 // Without a TestPath an OAuth 2 datasource passes on the token alone, while
@@ -86,6 +87,9 @@ func (c *Client) test(ctx context.Context, ds fieldlink.Datasource) fieldlink.Te
 	}
 	result.OK = true
 	result.Status = fieldlink.StatusValidAccessToken
+	if !fetchesTokens {
+		result.Status = fieldlink.StatusValidCredentials
+	}
 	return result
 }
 

@@ -217,7 +217,7 @@ func TestTestStaticModes(t *testing.T) {
 		wantStatus string
 		wantSteps  int
 	}{
-		{name: "basic accepted", password: "pw", testPath: "/me", wantOK: true, wantStatus: fieldlink.StatusValidAccessToken, wantSteps: 2},
+		{name: "basic accepted", password: "pw", testPath: "/me", wantOK: true, wantStatus: fieldlink.StatusValidCredentials, wantSteps: 2},
 		{name: "basic rejected", password: "wrong", testPath: "/me", wantStatus: upstream.StatusAPIRequestFailed, wantSteps: 2},
 		{name: "no test path", password: "pw", wantStatus: upstream.StatusNoTestPath, wantSteps: 2},
 	}
