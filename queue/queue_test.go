@@ -1,0 +1,215 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/jira"
+	"github.com/fieldlink/fieldlink/seal"
+	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/triage"
+)
+
+type fakeItems struct{}
+
+func (fakeItems) Evaluate(context.Context, fieldlink.Item, fieldlink.Datasource, fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+	return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris", Rows: 1}, nil
+}
+
+// fakeJira counts edits and fails the first failures of them with a
+// retryable Jira error.
+type fakeJira struct {
+	failures atomic.Int32
+	edits    atomic.Int32
+}
+
+func (f *fakeJira) EditIssue(_ context.Context, _ fieldlink.Datasource, key string, _ map[string]json.RawMessage) error {
+	if f.failures.Add(-1) >= 0 {
+		return &jira.EditError{IssueKey: key, Status: 503, Retryable: true}
+	}
+	f.edits.Add(1)
+	return nil
+}
+
+func openDB(t *testing.T, path string, key []byte) *sqlite.DB {
+	t.Helper()
+	sealer, err := seal.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), path, sealer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// configure stores a datasource, an item, a rule and a hook, and returns the hook.
+func configure(t *testing.T, db *sqlite.DB) fieldlink.Hook {
+	t.Helper()
+	ctx := context.Background()
+	ds := fieldlink.Datasource{Name: "Jira", BaseURL: "http://127.0.0.1:9", Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "a@example.com", Password: "p"}}
+	if err := db.CreateDatasource(ctx, &ds); err != nil {
+		t.Fatal(err)
+	}
+	it := fieldlink.Item{Name: "Reporter office", DatasourceID: ds.ID, Type: fieldlink.ItemReadOnly,
+		Request: fieldlink.ItemRequest{Method: "GET", Path: "/users/${reporter.emailAddress}"}, Template: "${row.officeLocation}"}
+	if err := db.CreateItem(ctx, &it); err != nil {
+		t.Fatal(err)
+	}
+	rule := fieldlink.Rule{Name: "Paris", Condition: `items["Reporter office"] == "Paris"`,
+		Fields: map[string]json.RawMessage{"customfield_10050": json.RawMessage(`{"value":"EMEA Service Desk"}`)}}
+	if err := db.CreateRule(ctx, &rule); err != nil {
+		t.Fatal(err)
+	}
+	hook := fieldlink.Hook{Name: "IT Help", Secret: "s", JiraDatasourceID: ds.ID}
+	if err := db.CreateHook(ctx, &hook); err != nil {
+		t.Fatal(err)
+	}
+	return hook
+}
+
+func newQueue(t *testing.T, db *sqlite.DB, j *fakeJira) *Queue {
+	t.Helper()
+	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: j}
+	q, err := New(Options{DB: db.SQL(), Events: db, Processor: processor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func event(hookID, key string) *fieldlink.Event {
+	payload, _ := json.Marshal(map[string]any{
+		"timestamp": 1733300000000, "webhookEvent": "jira:issue_created",
+		"issue": map[string]any{"id": "1", "key": key, "fields": map[string]any{
+			"reporter": map[string]any{"accountId": "712020:1", "emailAddress": "ada@fabrikam.example"}}},
+	})
+	return &fieldlink.Event{HookID: hookID, DeliveryID: "delivery-" + key, Kind: "jira:issue_created", IssueKey: key, Payload: payload}
+}
+
+// waitFinished waits until the event is no longer pending.
+func waitFinished(t *testing.T, db *sqlite.DB, id int64, within time.Duration) fieldlink.Event {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ev, err := db.FindEvent(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Status != fieldlink.EventPending {
+			return ev
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %d still pending after %s", id, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEnqueuedEventSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fieldlink.db")
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+
+	// The first process accepts the event and stops before working it.
+	db := openDB(t, path, key)
+	hook := configure(t, db)
+	j := &fakeJira{}
+	ev := event(hook.ID, "ITH-1")
+	inserted, err := newQueue(t, db, j).Enqueue(context.Background(), ev)
+	if err != nil || !inserted {
+		t.Fatalf("Enqueue = %v, %v; want inserted", inserted, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The next process finds the job and works it.
+	db = openDB(t, path, key)
+	defer db.Close()
+	q := newQueue(t, db, j)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+
+	got := waitFinished(t, db, ev.ID, 30*time.Second)
+	if got.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed (outcome %+v)", got.Status, got.Outcome)
+	}
+	if n := j.edits.Load(); n != 1 {
+		t.Errorf("issue edited %d times, want 1", n)
+	}
+}
+
+func TestDuplicateDeliveryEnqueuedOnce(t *testing.T) {
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	db := openDB(t, filepath.Join(t.TempDir(), "fieldlink.db"), key)
+	defer db.Close()
+	hook := configure(t, db)
+	j := &fakeJira{}
+	q := newQueue(t, db, j)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+
+	first := event(hook.ID, "ITH-2")
+	if inserted, err := q.Enqueue(context.Background(), first); err != nil || !inserted {
+		t.Fatalf("first delivery: inserted %v, err %v", inserted, err)
+	}
+	if inserted, err := q.Enqueue(context.Background(), event(hook.ID, "ITH-2")); err != nil || inserted {
+		t.Fatalf("second delivery: inserted %v, err %v; want a skipped duplicate", inserted, err)
+	}
+
+	waitFinished(t, db, first.ID, 30*time.Second)
+	var jobs int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 1 {
+		t.Errorf("%d River jobs for one delivery sent twice, want 1", jobs)
+	}
+	if n := j.edits.Load(); n != 1 {
+		t.Errorf("issue edited %d times, want 1", n)
+	}
+}
+
+func TestTransientFailureRetried(t *testing.T) {
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	db := openDB(t, filepath.Join(t.TempDir(), "fieldlink.db"), key)
+	defer db.Close()
+	hook := configure(t, db)
+	j := &fakeJira{}
+	j.failures.Store(1)
+	q := newQueue(t, db, j)
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+
+	ev := event(hook.ID, "ITH-3")
+	if _, err := q.Enqueue(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+
+	got := waitFinished(t, db, ev.ID, 30*time.Second)
+	if got.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed after a retry (outcome %+v)", got.Status, got.Outcome)
+	}
+	if left := j.failures.Load(); left != -1 {
+		t.Errorf("edit attempts left the failure counter at %d, want -1 (one failure, one success)", left)
+	}
+	if n := j.edits.Load(); n != 1 {
+		t.Errorf("issue edited %d times, want 1", n)
+	}
+}
