@@ -94,6 +94,12 @@ func TestDemoRoutesEveryTicket(t *testing.T) {
 	if routed < 8 {
 		t.Errorf("%d tickets routed, want at least 8", routed)
 	}
+
+	// Test connection fetches a fresh token; every lookup after it shares one
+	// cached token.
+	if n := res.Emulators.Entra.TokenRequests(); n != 2 {
+		t.Errorf("%d token requests, want 2 (Test connection, then one for all lookups)", n)
+	}
 }
 
 func TestDemoCoversDirectoryEdgeCases(t *testing.T) {

@@ -97,7 +97,6 @@ func (s *Server) testDatasource(w http.ResponseWriter, r *http.Request) {
 	}
 
 	result := s.opts.Tester.Test(r.Context(), ds)
-	s.log.Info("datasource tested", "datasource", ds.ID, "ok", result.OK, "status", result.Status)
 	writeJSON(w, http.StatusOK, result)
 }
 
@@ -132,7 +131,6 @@ func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
 	}
 
 	result := s.opts.Tester.Test(r.Context(), ds)
-	s.log.Info("draft datasource tested", "name", ds.Name, "ok", result.OK, "status", result.Status)
 	writeJSON(w, http.StatusOK, result)
 }
 

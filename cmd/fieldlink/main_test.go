@@ -60,6 +60,43 @@ func TestDemoOnceExitsZero(t *testing.T) {
 	}
 }
 
+func TestDemoKeepsServingWithoutOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "demo")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	var url, token string
+	line := regexp.MustCompile(`Admin API: (http://\S+)/api/v1  Admin token: (\S+)`)
+	scanner := bufio.NewScanner(stdout)
+	for scanner.Scan() {
+		if m := line.FindStringSubmatch(scanner.Text()); m != nil {
+			url, token = m[1], m[2]
+			break
+		}
+	}
+	if url == "" {
+		cmd.Process.Kill()
+		t.Fatal("demo printed no admin URL and token")
+	}
+	go io.Copy(io.Discard, stdout)
+
+	if code := get(t, url+"/api/v1/events", token); code != http.StatusOK {
+		t.Errorf("events with the printed token: %d, want 200", code)
+	}
+
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("demo after an interrupt: %v, want exit 0", err)
+	}
+}
+
 // freeAddr returns a loopback address no one listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
