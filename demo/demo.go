@@ -1,8 +1,8 @@
-// Package demo runs fieldlink's main job end to end on one machine: it starts
-// emulators of Entra ID, Microsoft Graph and Jira Cloud on loopback, starts
-// the server on a temporary SQLite file, configures it through the REST API
-// like an admin would, and lets Jira send ticket webhooks until every ticket
-// is routed or explained.
+// Package demo runs fieldlink's main job end to end on one machine. It starts
+// emulators of Entra ID, Microsoft Graph and Jira Cloud on loopback and the
+// server on a temporary SQLite file. Then it configures the server through
+// the REST API as an admin would, and lets Jira send ticket webhooks until
+// every ticket is routed or its outcome explained.
 package demo
 
 import (
@@ -48,7 +48,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Result is what a demo run produced, for tests.
+// Result holds the outcome of a demo run, for tests.
 type Result struct {
 	Emulators *Emulators
 	Events    []httpapi.EventBody

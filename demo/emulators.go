@@ -119,6 +119,6 @@ func (e *Emulators) Close() error {
 
 func randomSecret() string {
 	buf := make([]byte, 24)
-	_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms.
+	_, _ = rand.Read(buf) // Since Go 1.24, crypto/rand.Read never returns an error.
 	return base64.RawURLEncoding.EncodeToString(buf)
 }

@@ -60,7 +60,7 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request) {
 	}
 
 	secret := make([]byte, 32)
-	_, _ = rand.Read(secret) // crypto/rand.Read never fails on supported platforms.
+	_, _ = rand.Read(secret) // Since Go 1.24, crypto/rand.Read never returns an error.
 	h := fieldlink.Hook{Name: body.Name, JiraDatasourceID: body.JiraDatasource, Secret: base64.RawURLEncoding.EncodeToString(secret)}
 	if err := s.opts.Store.CreateHook(r.Context(), &h); err != nil {
 		s.writeError(w, r, err)

@@ -1,6 +1,6 @@
 // Package queue stores ticket events and processes them through River on the
 // same database, so an event acknowledged to Jira is never lost: the event
-// row and its job are written in one transaction before the 202 answer.
+// row and its job are written in one transaction before the 202 response.
 package queue
 
 import (

@@ -206,7 +206,7 @@ func adminTokenHash(ctx context.Context, db *sqlite.DB, configured string) ([sha
 	}
 
 	buf := make([]byte, 32)
-	_, _ = rand.Read(buf) // crypto/rand.Read never fails on supported platforms.
+	_, _ = rand.Read(buf) // Since Go 1.24, crypto/rand.Read never returns an error.
 	token := "fl_" + base64.RawURLEncoding.EncodeToString(buf)
 	hash = sha256.Sum256([]byte(token))
 	if err := db.SetSetting(ctx, adminTokenSetting, hex.EncodeToString(hash[:])); err != nil {

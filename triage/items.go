@@ -15,7 +15,7 @@ import (
 
 // evaluateItems evaluates every item the rules refer to and records each
 // item's text in texts. A non-empty reason means the ticket cannot be routed
-// and says why; an error means the event failed or should be retried.
+// and explains why; an error means the event failed or should be retried.
 func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, tc fieldlink.TicketContext, texts map[string]string) (map[string]fieldlink.ItemResult, string, error) {
 	names, err := rule.ItemNames(rules)
 	if err != nil {
