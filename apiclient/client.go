@@ -25,7 +25,7 @@ type Client struct {
 	HTTPClient *http.Client
 }
 
-// APIError is an error answer from the server.
+// APIError is an error response from the server.
 type APIError struct {
 	Status  int
 	Code    string
@@ -67,7 +67,7 @@ func (c *Client) CreateRule(ctx context.Context, r httpapi.RuleBody) (httpapi.Ru
 	return out, c.do(ctx, http.MethodPost, "/api/v1/rules", r, &out)
 }
 
-// CreateHook creates a webhook intake endpoint; the answer carries its secret.
+// CreateHook creates a webhook intake endpoint; the response carries its secret.
 func (c *Client) CreateHook(ctx context.Context, h httpapi.HookBody) (httpapi.HookBody, error) {
 	var out httpapi.HookBody
 	return out, c.do(ctx, http.MethodPost, "/api/v1/hooks", h, &out)
@@ -110,7 +110,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return fmt.Errorf("read answer of %s %s: %w", method, path, err)
+		return fmt.Errorf("read response of %s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
 		var eb httpapi.ErrorBody
@@ -123,7 +123,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("decode answer of %s %s: %w", method, path, err)
+		return fmt.Errorf("decode response of %s %s: %w", method, path, err)
 	}
 	return nil
 }

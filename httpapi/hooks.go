@@ -31,7 +31,7 @@ func (s *Server) getHook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, hookToBody(h, r))
 }
 
-// createHook stores a hook with a fresh secret, returned in this answer only:
+// createHook stores a hook with a fresh secret, returned in this response only:
 // the admin pastes it into Jira's webhook form.
 func (s *Server) createHook(w http.ResponseWriter, r *http.Request) {
 	var body HookBody

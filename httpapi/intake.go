@@ -19,14 +19,14 @@ var acceptedEvents = map[string]bool{
 	"jira:issue_updated": true,
 }
 
-// IntakeBody is the answer to an accepted webhook delivery.
+// IntakeBody is the response to an accepted webhook delivery.
 type IntakeBody struct {
 	Status string `json:"status"`
 	Event  int64  `json:"event,omitempty"`
 }
 
 // intake verifies, stores and enqueues a Jira webhook delivery. The event
-// and its job are committed before the 202 answer, so a delivery Jira sees
+// and its job are committed before the 202 response, so a delivery Jira sees
 // as accepted is never lost.
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	hookID := r.PathValue("hook")
@@ -34,12 +34,12 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		s.log.Warn("webhook refused: body too large", "hook", hookID, "limit", maxWebhookBytes)
+		s.log.Warn("webhook rejected: body too large", "hook", hookID, "limit", maxWebhookBytes)
 		writeJSON(w, http.StatusRequestEntityTooLarge, ErrorBody{Error: ErrorDetail{Code: fieldlink.EInvalid, Message: "webhook body is larger than 4 MiB"}})
 		return
 	}
 	if err != nil {
-		s.log.Warn("webhook refused: body unreadable", "hook", hookID, "error", err)
+		s.log.Warn("webhook rejected: body unreadable", "hook", hookID, "error", err)
 		s.writeError(w, r, invalidf("read webhook body: %v", err))
 		return
 	}
@@ -51,7 +51,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 
 	wh, err := jira.ParseWebhook(body)
 	if err != nil {
-		s.log.Warn("webhook refused: malformed payload", "hook", hook.ID, "error", err)
+		s.log.Warn("webhook rejected: malformed payload", "hook", hook.ID, "error", err)
 		s.writeError(w, r, invalidf("webhook payload is invalid: %v", err))
 		return
 	}
@@ -87,11 +87,11 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 
 // findSigningHook returns the hook whose secret signed body: the one named in
 // the path, or, on the bare /hooks/jira URL, any hook whose secret verifies.
-// It answers the request itself when none does.
+// It writes the error response itself when none does.
 func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID string, body []byte) (fieldlink.Hook, bool) {
 	signature := r.Header.Get("X-Hub-Signature")
 	unauthorized := func(reason string, err error) {
-		s.log.Warn("webhook refused: "+reason, "hook", hookID, "error", err)
+		s.log.Warn("webhook rejected: "+reason, "hook", hookID, "error", err)
 		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
 			Message: "webhook signature missing or invalid: set the hook's secret in the Jira webhook so Jira sends X-Hub-Signature"}})
 	}
@@ -100,7 +100,7 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 		hook, err := s.opts.Store.FindHook(r.Context(), hookID)
 		if err != nil {
 			if fieldlink.ErrorCode(err) == fieldlink.ENotFound {
-				s.log.Warn("webhook refused: unknown hook", "hook", hookID)
+				s.log.Warn("webhook rejected: unknown hook", "hook", hookID)
 			}
 			s.writeError(w, r, err)
 			return fieldlink.Hook{}, false

@@ -8,7 +8,7 @@ import (
 )
 
 // DatasourceBody is the JSON shape of a datasource. Secret fields are
-// write-only: requests may set them, responses only say whether they are set.
+// write-only: requests may set them, responses only report whether they are set.
 type DatasourceBody struct {
 	ID                  string            `json:"id,omitempty"`
 	Name                string            `json:"name"`
@@ -102,7 +102,7 @@ type EventBody struct {
 	Outcome    *fieldlink.Outcome `json:"outcome,omitempty"`
 }
 
-// ErrorBody is the JSON shape of every error answer.
+// ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
@@ -113,7 +113,7 @@ type ErrorDetail struct {
 	Message string `json:"message"`
 }
 
-// ListBody wraps a list answer.
+// ListBody wraps a list response.
 type ListBody[T any] struct {
 	Items []T `json:"items"`
 }

@@ -200,7 +200,7 @@ var statusByCode = map[string]int{
 }
 
 // writeError sends err as an ErrorBody. Internal errors are logged with
-// their detail and answered with a generic message.
+// their detail and sent a generic message.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := fieldlink.ErrorCode(err)
 	status, ok := statusByCode[code]
