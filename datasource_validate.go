@@ -29,6 +29,9 @@ func (d Datasource) Validate() error {
 	if len(d.Name) > 200 {
 		return Errorf(EInvalid, "name is %d characters long: use at most 200", len(d.Name))
 	}
+	if d.Auth.Mode == "" {
+		return Errorf(EInvalid, "auth.mode is missing: use none, basic, bearer, api-key or oauth2-client-credentials")
+	}
 	if err := validateHTTPURL("baseUrl", d.BaseURL, true); err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -31,8 +32,8 @@ type Options struct {
 	// Listen is the fieldlink server's address. Defaults to a free loopback port.
 	Listen string
 
-	// DataDir is the data folder. Defaults to a new temporary folder, removed
-	// at the end when Once is set.
+	// DataDir is the data folder, which must not hold a fieldlink database
+	// yet. Defaults to a new temporary folder, removed when Run returns.
 	DataDir string
 
 	// Tickets is how many directory users file a ticket, besides the
@@ -142,16 +143,19 @@ func withDefaults(opts Options) Options {
 	return opts
 }
 
+// dataFolder returns the demo's data folder and a function that removes it
+// when the demo created it. A folder given by the caller must not hold a
+// fieldlink database yet, because the demo creates its configuration anew.
 func dataFolder(opts Options) (string, func(), error) {
 	if opts.DataDir != "" {
+		if _, err := os.Stat(filepath.Join(opts.DataDir, "fieldlink.db")); err == nil {
+			return "", nil, fmt.Errorf("data folder %s already holds a fieldlink database: give the demo an empty folder with --data, or leave --data out", opts.DataDir)
+		}
 		return opts.DataDir, func() {}, nil
 	}
 	dir, err := os.MkdirTemp("", "fieldlink-demo-")
 	if err != nil {
 		return "", nil, fmt.Errorf("create a temporary data folder: %w", err)
-	}
-	if !opts.Once {
-		return dir, func() {}, nil
 	}
 	return dir, func() { os.RemoveAll(dir) }, nil
 }

@@ -162,3 +162,14 @@ func TestDemoLeaksNoSecret(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoRejectsUsedDataFolder(t *testing.T) {
+	dataDir := t.TempDir()
+	runDemo(t, dataDir)
+
+	_, err := Run(context.Background(), Options{Once: true, DataDir: dataDir, Out: &bytes.Buffer{}})
+
+	if err == nil || !strings.Contains(err.Error(), "already holds a fieldlink database") {
+		t.Errorf("second run in the same folder: %v, want an error saying the folder is in use", err)
+	}
+}

@@ -17,7 +17,7 @@ func (s *Server) listHooks(w http.ResponseWriter, r *http.Request) {
 	}
 	out := ListBody[HookBody]{Items: make([]HookBody, 0, len(all))}
 	for _, h := range all {
-		out.Items = append(out.Items, hookToBody(h, r))
+		out.Items = append(out.Items, s.hookToBody(h, r))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -28,7 +28,7 @@ func (s *Server) getHook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, hookToBody(h, r))
+	writeJSON(w, http.StatusOK, s.hookToBody(h, r))
 }
 
 // createHook stores a hook with a fresh secret, returned in this response only:
@@ -68,7 +68,7 @@ func (s *Server) createHook(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.log.Info("hook created", "hook", h.ID, "name", h.Name)
-	out := hookToBody(h, r)
+	out := s.hookToBody(h, r)
 	out.Secret = h.Secret
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -84,15 +84,19 @@ func (s *Server) deleteHook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func hookToBody(h fieldlink.Hook, r *http.Request) HookBody {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
+func (s *Server) hookToBody(h fieldlink.Hook, r *http.Request) HookBody {
+	base := strings.TrimRight(s.opts.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
 	}
 	return HookBody{
 		ID:             h.ID,
 		Name:           h.Name,
 		JiraDatasource: h.JiraDatasourceID,
-		URL:            scheme + "://" + r.Host + "/hooks/jira/" + h.ID,
+		URL:            base + "/hooks/jira/" + h.ID,
 	}
 }

@@ -13,10 +13,12 @@ import (
 // fields stay well below it.
 const maxWebhookBytes = 4 << 20
 
-// acceptedEvents are the webhook events fieldlink processes.
+// acceptedEvents are the webhook events fieldlink processes. Updates are
+// not among them: routing a ticket again on every edit would overwrite an
+// agent's manual routing, and fieldlink's own field update would trigger
+// another update event.
 var acceptedEvents = map[string]bool{
 	"jira:issue_created": true,
-	"jira:issue_updated": true,
 }
 
 // IntakeBody is the response to an accepted webhook delivery.

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -44,13 +46,20 @@ func (s *Server) createItem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.opts.Store.FindItem(r.Context(), r.PathValue("id")); err != nil {
+	previous, err := s.opts.Store.FindItem(r.Context(), r.PathValue("id"))
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	it, ok := s.readItem(w, r)
 	if !ok {
 		return
+	}
+	if it.Name != previous.Name {
+		if err := s.checkItemUnused(r.Context(), previous.Name, "renamed"); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	it.ID = r.PathValue("id")
 	if err := s.opts.Store.UpdateItem(r.Context(), &it); err != nil {
@@ -65,6 +74,15 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	it, err := s.opts.Store.FindItem(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.checkItemUnused(r.Context(), it.Name, "deleted"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.opts.Store.DeleteItem(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -73,6 +91,19 @@ func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) {
 
 	s.log.Info("item deleted", "item", id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkItemUnused fails with EConflict while rules refer to the item by name.
+func (s *Server) checkItemUnused(ctx context.Context, name, change string) error {
+	using, err := s.rulesUsingItem(ctx, name)
+	if err != nil {
+		return err
+	}
+	if len(using) > 0 {
+		return fieldlink.Errorf(fieldlink.EConflict, "item %q cannot be %s: rule %s refers to it; change the rule first",
+			name, change, strings.Join(using, ", rule "))
+	}
+	return nil
 }
 
 // readItem decodes and validates an item body, answering the request itself

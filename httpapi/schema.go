@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
@@ -210,7 +211,7 @@ func itemToBody(it fieldlink.Item) ItemBody {
 }
 
 func itemFromBody(b ItemBody) fieldlink.Item {
-	method := b.Request.Method
+	method := strings.ToUpper(b.Request.Method)
 	if method == "" {
 		method = "GET"
 	}

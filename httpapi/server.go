@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/fieldlink/fieldlink"
@@ -60,6 +61,11 @@ type Options struct {
 	ValidateRuleFunc func(fieldlink.Rule) error
 
 	Queue EventQueue
+
+	// PublicURL is the address Jira reaches fieldlink at, for example
+	// "https://fieldlink.example.com", used in hook URLs. Empty means the
+	// scheme and host of the request that asks for the hook.
+	PublicURL string
 
 	// AdminTokenHash is the SHA-256 of the bearer token the admin API accepts.
 	AdminTokenHash [sha256.Size]byte
@@ -149,7 +155,7 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 		if !ok || subtle.ConstantTimeCompare(sum[:], s.opts.AdminTokenHash[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fieldlink"`)
 			s.writeError(w, r, fieldlink.Errorf(fieldlink.EUnauthorized,
-				"missing or invalid admin token: send \"Authorization: Bearer <token>\" with the token from FIELDLINK_ADMIN_TOKEN"))
+				"missing or invalid admin token: send \"Authorization: Bearer <token>\" with FIELDLINK_ADMIN_TOKEN or the token fieldlink showed on its first start"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -177,8 +183,10 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body is not valid JSON at byte %d: %v", syntax.Offset, err)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body is not valid JSON: it ends before the object is complete")
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body is a JSON %s: send a JSON object", typeErr.Value)
 	case errors.As(err, &typeErr):
-		return fieldlink.Errorf(fieldlink.EInvalid, "field %q must be %s, not a JSON %s", typeErr.Field, typeErr.Type, typeErr.Value)
+		return fieldlink.Errorf(fieldlink.EInvalid, "field %q must be %s, not a JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body has an %s: check its spelling against docs/openapi.yaml", strings.TrimPrefix(err.Error(), "json: "))
 	default:
@@ -189,6 +197,26 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body has data after the JSON object: send one object")
 	}
 	return nil
+}
+
+// jsonKind names the JSON value a Go type is decoded from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another JSON type"
 }
 
 var statusByCode = map[string]int{
@@ -218,6 +246,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }

@@ -289,9 +289,11 @@ func TestDatasourceInvalidBodies(t *testing.T) {
 		{"relative base URL", badURL, `baseUrl "graph.microsoft.com/v1.0"`},
 		{"host header", hostHeader, "headers.Host cannot be set"},
 		{"unknown field", `{"name":"x","baseUrl":"http://127.0.0.1","auth":{"mode":"none"},"colour":"red"}`, `unknown field "colour"`},
-		{"wrong type", `{"name":"x","baseUrl":"http://127.0.0.1","timeoutSeconds":"ten","auth":{"mode":"none"}}`, "timeoutSeconds"},
+		{"wrong type", `{"name":"x","baseUrl":"http://127.0.0.1","timeoutSeconds":"ten","auth":{"mode":"none"}}`, `field "timeoutSeconds" must be a whole number, not a JSON string`},
 		{"not JSON", `{"name":`, "not valid JSON"},
 		{"empty", ``, "request body is empty"},
+		{"array", `[]`, "request body is a JSON array: send a JSON object"},
+		{"missing auth", `{"name":"x","baseUrl":"http://127.0.0.1"}`, "auth.mode is missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -484,12 +486,114 @@ func TestRuleValidationError(t *testing.T) {
 		return fieldlink.Errorf(fieldlink.EInvalid, "condition: must be a boolean expression")
 	}, AdminTokenHash: sha256.Sum256([]byte(adminToken))})
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/api/v1/rules", strings.NewReader(`{"name":"x","fields":{}}`))
+	req := httptest.NewRequest("POST", "/api/v1/rules", strings.NewReader(`{"name":"x","fields":{"summary":"x"}}`))
 	req.Header.Set("Authorization", "Bearer "+adminToken)
 
 	srv.ServeHTTP(rec, req)
 
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "condition") {
 		t.Errorf("status %d body %s, want 400 naming the condition", rec.Code, rec.Body)
+	}
+}
+
+// officeItemSetup creates a datasource and the item "Reporter office".
+func officeItemSetup(t *testing.T, a *apiSetup) ItemBody {
+	t.Helper()
+	ds := decodeBody[DatasourceBody](t, a.call("POST", "/api/v1/datasources", adminToken, graphBody("s")))
+	created := a.call("POST", "/api/v1/items", adminToken, ItemBody{Name: "Reporter office", Datasource: ds.ID, Type: "read-only",
+		Request: ItemRequestBody{Path: "/users/${reporter.emailAddress}"}, Template: "${row.officeLocation}"})
+	if created.status != http.StatusCreated {
+		t.Fatalf("create item: %d %s", created.status, created.body)
+	}
+	return decodeBody[ItemBody](t, created)
+}
+
+func TestRuleWithUnknownItemRejected(t *testing.T) {
+	a := newAPI(t)
+	officeItemSetup(t, a)
+	body := RuleBody{Name: "Paris", Condition: `items["Reporter ofice"] == "Paris"`,
+		Fields: map[string]json.RawMessage{"customfield_10050": json.RawMessage(`{"value":"EMEA Service Desk"}`)}}
+
+	r := a.call("POST", "/api/v1/rules", adminToken, body)
+
+	if r.status != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400: %s", r.status, r.body)
+	}
+	if msg := decodeBody[ErrorBody](t, r).Error.Message; !strings.Contains(msg, `item "Reporter ofice", which does not exist`) {
+		t.Errorf("message = %q, want it to name the unknown item", msg)
+	}
+}
+
+func TestItemInUseCannotBeDeletedOrRenamed(t *testing.T) {
+	a := newAPI(t)
+	it := officeItemSetup(t, a)
+	created := a.call("POST", "/api/v1/rules", adminToken, RuleBody{Name: "Paris", Condition: `items["Reporter office"] == "Paris"`,
+		Fields: map[string]json.RawMessage{"customfield_10050": json.RawMessage(`{"value":"EMEA Service Desk"}`)}})
+	if created.status != http.StatusCreated {
+		t.Fatalf("create rule: %d %s", created.status, created.body)
+	}
+
+	deleted := a.call("DELETE", "/api/v1/items/"+it.ID, adminToken, nil)
+	renamedBody := it
+	renamedBody.Name = "Office"
+	renamedBody.ID = ""
+	renamed := a.call("PUT", "/api/v1/items/"+it.ID, adminToken, renamedBody)
+
+	for name, r := range map[string]response{"delete": deleted, "rename": renamed} {
+		if r.status != http.StatusConflict {
+			t.Errorf("%s: status %d, want 409: %s", name, r.status, r.body)
+			continue
+		}
+		if msg := decodeBody[ErrorBody](t, r).Error.Message; !strings.Contains(msg, `rule "Paris" refers to it`) {
+			t.Errorf("%s: message %q does not name the rule", name, msg)
+		}
+	}
+}
+
+func TestIntakeIgnoresIssueUpdated(t *testing.T) {
+	a := newAPI(t)
+	hook := hookSetup(t, a)
+	body := []byte(strings.Replace(string(webhookBody("ITH-1")), "jira:issue_created", "jira:issue_updated", 1))
+	signature := "sha256=" + hex.EncodeToString(jira.Sign(hook.Secret, body))
+
+	r := a.call("POST", "/hooks/jira", "", body, "X-Hub-Signature", signature)
+
+	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"ignored"`) {
+		t.Errorf("issue_updated: %d %s, want 200 ignored", r.status, r.body)
+	}
+	if n := len(a.queue.stored); n != 0 {
+		t.Errorf("%d events stored, want 0", n)
+	}
+}
+
+func TestHookURLUsesPublicURL(t *testing.T) {
+	a := newAPI(t)
+	ds := decodeBody[DatasourceBody](t, a.call("POST", "/api/v1/datasources", adminToken, DatasourceBody{Name: "Jira", BaseURL: "http://127.0.0.1:9",
+		Auth: AuthBody{Mode: "basic", Username: "a@fabrikam.example", Password: "api-token"}}))
+	srv := New(Options{Store: a.db, PublicURL: "https://fieldlink.fabrikam.example/", AdminTokenHash: sha256.Sum256([]byte(adminToken))})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/api/v1/hooks", strings.NewReader(`{"name":"IT Help","jiraDatasource":"`+ds.ID+`"}`))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+
+	srv.ServeHTTP(rec, req)
+
+	var hook HookBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &hook); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body, err)
+	}
+	if want := "https://fieldlink.fabrikam.example/hooks/jira/" + hook.ID; hook.URL != want {
+		t.Errorf("url = %q, want %q", hook.URL, want)
+	}
+}
+
+func TestJSONNotHTMLEscaped(t *testing.T) {
+	a := newAPI(t)
+	body := graphBody("s")
+	body.TestPath = "/users?$top=1&$select=id"
+
+	r := a.call("POST", "/api/v1/datasources", adminToken, body)
+
+	if !strings.Contains(string(r.body), `"/users?$top=1&$select=id"`) {
+		t.Errorf("test path escaped in the response: %s", r.body)
 	}
 }

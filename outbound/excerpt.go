@@ -19,8 +19,8 @@ var (
 	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
 	// An Authorization header value echoed in a body. A bearer token may be
-	// short, while Basic credentials are base64 and the length keeps prose
-	// such as "basic auth" readable.
+	// short, while Basic credentials are base64: the length and redactBasic
+	// keep prose such as "basic auth" or "Basic authentication" readable.
 	bearerPattern = regexp.MustCompile(`(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+`)
 	basicPattern  = regexp.MustCompile(`(?i)\b(basic)\s+[A-Za-z0-9+/=]{8,}`)
 
@@ -67,8 +67,23 @@ func Redact(text string, secrets ...string) string {
 
 	text = jwtPattern.ReplaceAllString(text, redacted)
 	text = bearerPattern.ReplaceAllString(text, "$1 "+redacted)
-	text = basicPattern.ReplaceAllString(text, "$1 "+redacted)
+	text = basicPattern.ReplaceAllStringFunc(text, redactBasic)
 	text = jsonSecretPattern.ReplaceAllString(text, `$1"`+redacted+`"`)
 	text = formSecretPattern.ReplaceAllString(text, "$1"+redacted)
 	return text
+}
+
+// redactBasic redacts a "Basic <credentials>" match unless the word after
+// "Basic" reads as prose. Base64 of "user:password" nearly always holds a
+// digit, "+", "/", "=" or an upper-case letter after the first character;
+// an English word such as "authentication" holds none of them.
+func redactBasic(match string) string {
+	fields := strings.Fields(match)
+	word := fields[len(fields)-1]
+	for i, r := range word {
+		if (r >= '0' && r <= '9') || r == '+' || r == '/' || r == '=' || (i > 0 && r >= 'A' && r <= 'Z') {
+			return fields[0] + " " + redacted
+		}
+	}
+	return match
 }

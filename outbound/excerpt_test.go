@@ -58,6 +58,16 @@ func TestExcerptRedacts(t *testing.T) {
 			want: `basic auth is disabled`,
 		},
 		{
+			name: "basic long word kept",
+			body: `Basic authentication with passwords is deprecated.`,
+			want: `Basic authentication with passwords is deprecated.`,
+		},
+		{
+			name: "basic lower-case credentials",
+			body: `got basic YWRhQGZhYnJpa2FtLmV4YW1wbGU6cHc=`,
+			want: `got basic [REDACTED]`,
+		},
+		{
 			name: "json token member",
 			body: `{"access_token":"opaque-123","token_type":"Bearer","expires_in":3599}`,
 			want: `{"access_token":"[REDACTED]","token_type":"[REDACTED]","expires_in":3599}`,

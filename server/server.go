@@ -54,6 +54,10 @@ type Config struct {
 	// AllowPrivate lets datasources reach private network ranges.
 	AllowPrivate bool
 
+	// PublicURL is the address Jira reaches this server at, used in hook
+	// URLs. Empty means the address of the request that asks for a hook.
+	PublicURL string
+
 	// Workers is the number of ticket events processed at once. Defaults to 4.
 	Workers int
 
@@ -74,7 +78,13 @@ type Server struct {
 	done     chan error
 }
 
-const adminTokenSetting = "admin_token_sha256"
+const (
+	adminTokenSetting = "admin_token_sha256"
+	keyCheckSetting   = "master_key_check"
+
+	// minAdminTokenLength keeps a guessable word from being the admin token.
+	minAdminTokenLength = 16
+)
 
 // Start opens the data folder, applies migrations, starts the queue and
 // begins serving. Stop it with Shutdown.
@@ -103,12 +113,29 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
+	if cfg.AdminToken != "" && len(cfg.AdminToken) < minAdminTokenLength {
+		return nil, fmt.Errorf("FIELDLINK_ADMIN_TOKEN is %d characters long: use at least %d random characters, for example from \"openssl rand -hex 32\"",
+			len(cfg.AdminToken), minAdminTokenLength)
+	}
+
 	dbPath := filepath.Join(cfg.DataDir, "fieldlink.db")
+	if err := createPrivateFile(dbPath); err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, dbPath, sealer, logger)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
 	}
 	s := &Server{db: db, logger: logger, done: make(chan error, 1)}
+
+	if err := checkMasterKey(ctx, db, sealer); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cfg.AllowLoopback || cfg.AllowPrivate {
+		logger.Warn("datasources may reach addresses on this machine or its private networks: use this for tests and local APIs only",
+			"allowLoopback", cfg.AllowLoopback, "allowPrivate", cfg.AllowPrivate)
+	}
 
 	adminHash, generated, err := adminTokenHash(ctx, db, cfg.AdminToken)
 	if err != nil {
@@ -178,6 +205,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		ValidateItemFunc:      item.Validate,
 		ValidateRuleFunc:      rule.Validate,
 		Queue:                 q,
+		PublicURL:             cfg.PublicURL,
 		AdminTokenHash:        adminHash,
 		Logger:                logger,
 	}), nil
@@ -232,3 +260,47 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Done returns a channel that receives the serve loop's error when it ends.
 func (s *Server) Done() <-chan error { return s.done }
+
+// createPrivateFile creates an empty file readable by its owner only, unless
+// it exists, so SQLite (and its WAL and shared-memory files, which take the
+// database file's permissions) never exposes sealed or unsealed data to other
+// users.
+func createPrivateFile(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database file %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// checkMasterKey makes sure the master key opens this database's secrets.
+// On the first start it seals a check value; on later starts, a different
+// key fails here with a clear error instead of on the first secret read.
+func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) error {
+	associated := []byte("setting:" + keyCheckSetting)
+	stored, ok, err := db.GetSetting(ctx, keyCheckSetting)
+	if err != nil {
+		return fmt.Errorf("read master key check: %w", err)
+	}
+
+	if !ok {
+		sealed, err := sealer.Seal([]byte("fieldlink"), associated)
+		if err != nil {
+			return fmt.Errorf("seal master key check: %w", err)
+		}
+		return db.SetSetting(ctx, keyCheckSetting, base64.StdEncoding.EncodeToString(sealed))
+	}
+
+	raw, err := base64.StdEncoding.DecodeString(stored)
+	if err == nil {
+		_, err = sealer.Open(raw, associated)
+	}
+	if err != nil {
+		return fmt.Errorf("the master key (key ID %s) does not open this database's secrets: start with the FIELDLINK_MASTER_KEY or master.key this data folder was created with (%w)",
+			sealer.KeyID(), err)
+	}
+	return nil
+}

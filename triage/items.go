@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/fieldlink/fieldlink"
@@ -35,7 +37,8 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 	for _, name := range names {
 		it, ok := byName[name]
 		if !ok {
-			return nil, "", fmt.Errorf("a rule refers to item %q, which does not exist: create it or fix the rule's condition", name)
+			return nil, "", fmt.Errorf("rule %s refers to item %q, which does not exist: create the item or fix the rule's condition",
+				rulesNaming(rules, name), name)
 		}
 		ds, err := p.Store.FindDatasource(ctx, it.DatasourceID)
 		if err != nil {
@@ -53,12 +56,28 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 	return results, "", nil
 }
 
+// rulesNaming returns the quoted names of the rules whose conditions refer
+// to the item.
+func rulesNaming(rules []fieldlink.Rule, itemName string) string {
+	var names []string
+	for _, r := range rules {
+		refs, err := rule.ItemNames([]fieldlink.Rule{r})
+		if err == nil && slices.Contains(refs, itemName) {
+			names = append(names, strconv.Quote(r.Name))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
 // classifyItemError sorts an item failure into a reason the ticket cannot be
 // routed (the lookup could not be made), a final error, or a transient error.
 func classifyItemError(name string, tc fieldlink.TicketContext, err error) (string, error) {
 	var missing *item.MissingValueError
 	if errors.As(err, &missing) {
-		if strings.HasPrefix(missing.Expr, "reporter.emailAddress") && (tc.Reporter == nil || tc.Reporter.EmailAddress == "") {
+		if strings.HasPrefix(missing.Expr, "reporter") && tc.Reporter == nil {
+			return fmt.Sprintf("the ticket has no reporter, so item %q was not looked up", name), nil
+		}
+		if strings.HasPrefix(missing.Expr, "reporter.emailAddress") && tc.Reporter.EmailAddress == "" {
 			return fmt.Sprintf("reporter email not visible: Jira hides it (the user's privacy settings), so item %q was not looked up", name), nil
 		}
 		return fmt.Sprintf("item %q not looked up: %v", name, err), nil

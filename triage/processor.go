@@ -160,15 +160,16 @@ func (p *Processor) write(ctx context.Context, hook fieldlink.Hook, key string, 
 		return fmt.Errorf("load Jira datasource of hook %q: %w", hook.Name, err)
 	}
 
+	// A Jira edit error already names the issue and Jira's messages.
 	err = p.Jira.EditIssue(ctx, ds, key, r.Fields)
 	var editErr *jira.EditError
 	if errors.As(err, &editErr) && editErr.Retryable {
-		return &TransientError{Err: fmt.Errorf("edit issue %s: %w", key, err)}
+		return &TransientError{Err: err}
 	}
-	if err != nil {
+	if err != nil && editErr == nil {
 		return fmt.Errorf("edit issue %s: %w", key, err)
 	}
-	return nil
+	return err
 }
 
 func describeReporter(u *fieldlink.User) string {

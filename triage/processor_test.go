@@ -100,12 +100,16 @@ func (s *setup) storeEvent(t *testing.T, key, email string) int64 {
 	if email != "" {
 		reporter["emailAddress"] = email
 	}
+	return s.storePayload(t, key, map[string]any{"reporter": reporter, "project": map[string]any{"key": "ITH"}, "summary": "Wi-Fi"})
+}
+
+// storePayload stores a webhook with the given issue fields.
+func (s *setup) storePayload(t *testing.T, key string, fields map[string]any) int64 {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"timestamp":    1733300000000,
 		"webhookEvent": "jira:issue_created",
-		"issue": map[string]any{"id": "10001", "key": key, "fields": map[string]any{
-			"reporter": reporter, "project": map[string]any{"key": "ITH"}, "summary": "Wi-Fi",
-		}},
+		"issue":        map[string]any{"id": "10001", "key": key, "fields": fields},
 	})
 
 	ctx := context.Background()
@@ -240,6 +244,23 @@ func TestProcessHiddenEmail(t *testing.T) {
 	}
 	if !strings.Contains(ev.Outcome.Reporter, "email hidden") {
 		t.Errorf("reporter = %q, want it to say the email is hidden", ev.Outcome.Reporter)
+	}
+}
+
+func TestProcessNoReporter(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{}, &item.MissingValueError{Expr: "reporter.emailAddress"}
+	}
+	id := s.storePayload(t, "ITH-6", map[string]any{"project": map[string]any{"key": "ITH"}, "summary": "No reporter"})
+
+	if err := s.processor.Process(context.Background(), id, false); err != nil {
+		t.Fatal(err)
+	}
+
+	ev := s.event(t, id)
+	if !strings.HasPrefix(ev.Outcome.Reason, "the ticket has no reporter") {
+		t.Errorf("reason = %q, want it to say the ticket has no reporter", ev.Outcome.Reason)
 	}
 }
 

@@ -203,6 +203,14 @@ func TestServeGeneratesAdminTokenOnce(t *testing.T) {
 		t.Errorf("master.key permissions %o, want 600", perm)
 	}
 
+	info, err = os.Stat(filepath.Join(dataDir, "fieldlink.db"))
+	if err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("fieldlink.db permissions %o, want 600", perm)
+	}
+
 	stop()
 	again, _ := startServe(t, dataDir, addr)
 	for _, l := range again {
@@ -219,10 +227,10 @@ func TestServeUsesEnvironment(t *testing.T) {
 	dataDir := t.TempDir()
 	addr := freeAddr(t)
 
-	_, _ = startServe(t, dataDir, addr, "FIELDLINK_ADMIN_TOKEN=env-admin-token",
+	_, _ = startServe(t, dataDir, addr, "FIELDLINK_ADMIN_TOKEN=env-admin-token-0123456789",
 		"FIELDLINK_MASTER_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
 
-	if code := get(t, "http://"+addr+"/api/v1/datasources", "env-admin-token"); code != http.StatusOK {
+	if code := get(t, "http://"+addr+"/api/v1/datasources", "env-admin-token-0123456789"); code != http.StatusOK {
 		t.Errorf("datasources with FIELDLINK_ADMIN_TOKEN: %d, want 200", code)
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, "master.key")); !os.IsNotExist(err) {
@@ -243,6 +251,39 @@ func TestServeRejectsBadMasterKey(t *testing.T) {
 	}
 	if strings.Contains(string(out), "MARKER") {
 		t.Errorf("error echoes the key's value:\n%s", out)
+	}
+}
+
+func TestServeRejectsOtherMasterKey(t *testing.T) {
+	dataDir := t.TempDir()
+	_, stop := startServe(t, dataDir, freeAddr(t), "FIELDLINK_ADMIN_TOKEN=env-admin-token-0123456789",
+		"FIELDLINK_MASTER_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+	stop()
+
+	cmd := exec.Command(binary, "serve", "--listen", freeAddr(t), "--data", dataDir)
+	cmd.Env = append(os.Environ(), "FIELDLINK_ADMIN_TOKEN=env-admin-token-0123456789",
+		"FIELDLINK_MASTER_KEY=HxwdHhscGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgE=")
+	out, err := cmd.CombinedOutput()
+
+	if err == nil {
+		t.Fatalf("serve started with another master key:\n%s", out)
+	}
+	if !strings.Contains(string(out), "does not open this database's secrets") {
+		t.Errorf("error does not explain the key mismatch:\n%s", out)
+	}
+}
+
+func TestServeRejectsShortAdminToken(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "--listen", freeAddr(t), "--data", t.TempDir())
+	cmd.Env = append(os.Environ(), "FIELDLINK_ADMIN_TOKEN=admin")
+
+	out, err := cmd.CombinedOutput()
+
+	if err == nil {
+		t.Fatalf("serve started with a 5-character admin token:\n%s", out)
+	}
+	if !strings.Contains(string(out), "FIELDLINK_ADMIN_TOKEN is 5 characters long") {
+		t.Errorf("error does not name the token's length:\n%s", out)
 	}
 }
 

@@ -20,6 +20,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
 	allowLoopback := fs.Bool("allow-loopback", false, "let datasources reach 127.0.0.0/8 and ::1 (off by default)")
 	allowPrivate := fs.Bool("allow-private-networks", false, "let datasources reach private network ranges such as 10.0.0.0/8 (off by default)")
+	publicURL := fs.String("public-url", envOr("FIELDLINK_PUBLIC_URL", ""), "address Jira reaches fieldlink at, used in hook URLs, e.g. https://fieldlink.example.com (env FIELDLINK_PUBLIC_URL)")
 	logLevel := fs.String("log-level", envOr("FIELDLINK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env FIELDLINK_LOG_LEVEL)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: fieldlink serve [flags]
@@ -50,6 +51,7 @@ Flags:
 		AdminToken:    os.Getenv("FIELDLINK_ADMIN_TOKEN"),
 		AllowLoopback: *allowLoopback,
 		AllowPrivate:  *allowPrivate,
+		PublicURL:     *publicURL,
 		Logger:        logger,
 	})
 	if err != nil {
