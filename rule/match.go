@@ -8,6 +8,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/safeexpr"
 )
 
 // Env is the input of a rule's condition: the ticket context and the
@@ -58,7 +59,7 @@ func conditionIsTrue(condition string, vars map[string]any) (bool, error) {
 
 	out, err := expr.Run(program, vars)
 	if err != nil {
-		return false, fmt.Errorf("evaluate condition %q: %w", condition, oneLineError(err))
+		return false, fmt.Errorf("evaluate condition %q: %w", condition, safeexpr.OneLineError(err))
 	}
 
 	result, ok := out.(bool)

@@ -8,6 +8,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/safeexpr"
 )
 
 // ItemNames returns the names of the items that the rules' conditions refer
@@ -38,7 +39,7 @@ func conditionItemNames(condition string) ([]string, error) {
 
 	tree, err := parser.Parse(condition)
 	if err != nil {
-		return nil, fmt.Errorf("condition: %w", oneLineError(err))
+		return nil, fmt.Errorf("condition: %w", safeexpr.OneLineError(err))
 	}
 
 	collector := &itemNameCollector{}
