@@ -78,4 +78,3 @@ func contextVars(tc fieldlink.TicketContext) (map[string]any, error) {
 	}
 	return vars, nil
 }
-
