@@ -76,24 +76,7 @@ func (db *DB) FindDatasource(ctx context.Context, id string) (fieldlink.Datasour
 // ListDatasources returns all datasources ordered by name, ignoring case.
 func (db *DB) ListDatasources(ctx context.Context) ([]fieldlink.Datasource, error) {
 	query := `SELECT ` + datasourceColumns + ` FROM datasources ORDER BY name, id`
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("list datasources: %w", err)
-	}
-	defer rows.Close()
-
-	var list []fieldlink.Datasource
-	for rows.Next() {
-		ds, err := db.scanDatasource(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list datasources: %w", err)
-		}
-		list = append(list, ds)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list datasources: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, db.db, "list datasources", db.scanDatasource, query)
 }
 
 // UpdateDatasource replaces the stored datasource with ds.ID. It keeps the
@@ -251,6 +234,29 @@ func (db *DB) datasourceValues(ds *fieldlink.Datasource) ([]any, error) {
 }
 
 // scanner is a *sql.Row or *sql.Rows.
+// queryList runs query and scans every row with scan. Errors are prefixed
+// with operation, for example "list items".
+func queryList[T any](ctx context.Context, db *sql.DB, operation string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", operation, err)
+	}
+	defer rows.Close()
+
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", operation, err)
+		}
+		list = append(list, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", operation, err)
+	}
+	return list, nil
+}
+
 type scanner interface {
 	Scan(dest ...any) error
 }

@@ -89,24 +89,7 @@ func (db *DB) ListEvents(ctx context.Context, limit int) ([]fieldlink.Event, err
 	}
 
 	query := `SELECT ` + eventColumns + ` FROM events ORDER BY received_at DESC, id DESC LIMIT ?`
-	rows, err := db.db.QueryContext(ctx, query, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
-	}
-	defer rows.Close()
-
-	var list []fieldlink.Event
-	for rows.Next() {
-		e, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list events: %w", err)
-		}
-		list = append(list, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, db.db, "list events", scanEvent, query, limit)
 }
 
 // FinishEvent records the event's final status and outcome.

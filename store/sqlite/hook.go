@@ -75,24 +75,7 @@ func (db *DB) FindHook(ctx context.Context, id string) (fieldlink.Hook, error) {
 // secrets opened.
 func (db *DB) ListHooks(ctx context.Context) ([]fieldlink.Hook, error) {
 	query := `SELECT ` + hookColumns + ` FROM hooks ORDER BY name, id`
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("list hooks: %w", err)
-	}
-	defer rows.Close()
-
-	var list []fieldlink.Hook
-	for rows.Next() {
-		h, err := db.scanHook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list hooks: %w", err)
-		}
-		list = append(list, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list hooks: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, db.db, "list hooks", db.scanHook, query)
 }
 
 // DeleteHook removes the hook with the ID. Its events are kept.

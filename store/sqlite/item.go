@@ -62,24 +62,7 @@ func (db *DB) FindItem(ctx context.Context, id string) (fieldlink.Item, error) {
 // ListItems returns all items ordered by name, ignoring case.
 func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
 	query := `SELECT ` + itemColumns + ` FROM items ORDER BY name, id`
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	defer rows.Close()
-
-	var list []fieldlink.Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list items: %w", err)
-		}
-		list = append(list, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list items: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, db.db, "list items", scanItem, query)
 }
 
 // UpdateItem replaces the stored item with it.ID.

@@ -50,24 +50,7 @@ func (db *DB) FindRule(ctx context.Context, id string) (fieldlink.Rule, error) {
 // ListRules returns all rules ordered by Position, then name.
 func (db *DB) ListRules(ctx context.Context) ([]fieldlink.Rule, error) {
 	query := `SELECT ` + ruleColumns + ` FROM rules ORDER BY position, name, id`
-	rows, err := db.db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("list rules: %w", err)
-	}
-	defer rows.Close()
-
-	var list []fieldlink.Rule
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list rules: %w", err)
-		}
-		list = append(list, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list rules: %w", err)
-	}
-	return list, nil
+	return queryList(ctx, db.db, "list rules", scanRule, query)
 }
 
 // UpdateRule replaces the stored rule with r.ID.
