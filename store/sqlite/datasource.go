@@ -233,7 +233,6 @@ func (db *DB) datasourceValues(ds *fieldlink.Datasource) ([]any, error) {
 	}, nil
 }
 
-// scanner is a *sql.Row or *sql.Rows.
 // queryList runs query and scans every row with scan. Errors are prefixed
 // with operation, for example "list items".
 func queryList[T any](ctx context.Context, db *sql.DB, operation string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
@@ -257,6 +256,7 @@ func queryList[T any](ctx context.Context, db *sql.DB, operation string, scan fu
 	return list, nil
 }
 
+// scanner is a *sql.Row or *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error
 }
