@@ -24,6 +24,10 @@ const (
 	ClientAuthHeader = "header"
 	// ClientAuthBody sends client_id and client_secret as form parameters.
 	ClientAuthBody = "body"
+	// ClientAuthPrivateKeyJWT sends a client assertion signed with the
+	// client's private key instead of a secret (RFC 7523 §2.2, OpenID
+	// Connect's "private_key_jwt").
+	ClientAuthPrivateKeyJWT = "private_key_jwt"
 )
 
 // API key placements.
@@ -57,10 +61,47 @@ type Datasource struct {
 	// Zero means the default of 30 seconds.
 	TimeoutSeconds int
 
+	// ConnectTimeoutSeconds bounds establishing a connection (dial and TLS
+	// handshake). Zero means the default of 10 seconds.
+	ConnectTimeoutSeconds int
+
+	// CABundle is PEM certificates trusted for the API and the token
+	// endpoint instead of the system roots, for a private CA. Empty means the
+	// system roots.
+	CABundle string
+
+	// AllowLoopback lets this datasource reach 127.0.0.0/8 and ::1.
+	AllowLoopback bool
+
+	// AllowPrivateNetworks lets this datasource reach private network ranges
+	// (RFC 1918, RFC 4193 and carrier-grade NAT).
+	AllowPrivateNetworks bool
+
 	Auth Auth
+
+	// Health is what fieldlink last learned about the connection. It is
+	// kept apart from the configuration and never changes UpdatedAt.
+	Health DatasourceHealth
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// DatasourceHealth is the recorded state of a datasource's connection.
+type DatasourceHealth struct {
+	// LastTestAt is when Test connection last ran; zero when never.
+	LastTestAt time.Time
+	// LastSuccessAt is when a token request or API request last succeeded.
+	LastSuccessAt time.Time
+	// LastErrorAt and LastError describe the last failure, without secrets.
+	LastErrorAt time.Time
+	LastError   string
+
+	// Unhealthy reports whether a configuration error (wrong secret, expired
+	// secret, unknown app or tenant, bad scope) stops all requests until the
+	// configuration changes. ConfigVersion is the UpdatedAt it applies to.
+	Unhealthy     bool
+	ConfigVersion time.Time
 }
 
 // Auth is a datasource's authentication settings. Only the fields of the
@@ -84,22 +125,47 @@ type Auth struct {
 
 	// TokenURL, ClientID, ClientSecret, ClientAuthentication and Scopes are
 	// used by AuthOAuth2ClientCredentials. ClientAuthentication is
-	// ClientAuthHeader or ClientAuthBody; it is never auto-detected.
+	// ClientAuthHeader, ClientAuthBody or ClientAuthPrivateKeyJWT; it is
+	// never auto-detected.
 	TokenURL             string
 	ClientID             string
 	ClientSecret         string
 	ClientAuthentication string
 	Scopes               []string
+
+	// TokenParams are extra form parameters of the token request, such as
+	// "resource" or "audience" for servers that want them.
+	TokenParams map[string]string
+
+	// ClientCertificate (PEM) and ClientPrivateKey (PEM, secret) sign the
+	// client assertion of ClientAuthPrivateKeyJWT (RFC 7523). SendX5T adds
+	// the SHA-1 thumbprint header "x5t" beside "x5t#S256" for servers that
+	// need it.
+	ClientCertificate string
+	ClientPrivateKey  string
+	SendX5T           bool
+
+	// TLSClientCertificate (PEM) and TLSClientKey (PEM, secret) are presented
+	// for mutual TLS to the API and the token endpoint, in any mode.
+	TLSClientCertificate string
+	TLSClientKey         string
+
+	// SecretExpiresAt is when the secret of this mode expires (a client
+	// secret, password, token or API key), as the admin entered it; zero
+	// when unknown. Certificate expiry is read from the certificates.
+	SecretExpiresAt time.Time
 }
 
 // SecretFields returns pointers to the auth fields that hold secrets, keyed
 // by their API name, so storage can seal them and the API can redact them.
 func (a *Auth) SecretFields() map[string]*string {
 	return map[string]*string{
-		"password":     &a.Password,
-		"token":        &a.Token,
-		"apiKeyValue":  &a.APIKeyValue,
-		"clientSecret": &a.ClientSecret,
+		"password":         &a.Password,
+		"token":            &a.Token,
+		"apiKeyValue":      &a.APIKeyValue,
+		"clientSecret":     &a.ClientSecret,
+		"clientPrivateKey": &a.ClientPrivateKey,
+		"tlsClientKey":     &a.TLSClientKey,
 	}
 }
 
@@ -113,6 +179,18 @@ func (d Datasource) Timeout() time.Duration {
 
 // DefaultTimeout bounds a request to a datasource whose TimeoutSeconds is zero.
 const DefaultTimeout = 30 * time.Second
+
+// DefaultConnectTimeout bounds a connection to a datasource whose
+// ConnectTimeoutSeconds is zero.
+const DefaultConnectTimeout = 10 * time.Second
+
+// ConnectTimeout returns the datasource's connection timeout.
+func (d Datasource) ConnectTimeout() time.Duration {
+	if d.ConnectTimeoutSeconds <= 0 {
+		return DefaultConnectTimeout
+	}
+	return time.Duration(d.ConnectTimeoutSeconds) * time.Second
+}
 
 // UpstreamRequest is one request to a datasource's API. Path is relative to
 // the datasource's BaseURL and already escaped; it may carry a query string.
@@ -142,16 +220,35 @@ type TestResult struct {
 	OK     bool       `json:"ok"`
 	Status string     `json:"status"`
 	Steps  []TestStep `json:"steps"`
+	// Warnings are problems that did not fail the test but may fail later,
+	// such as a secret that looks like a secret ID or a token without roles.
+	Warnings []string `json:"warnings,omitempty"`
+	// Token describes the access token received, never the token itself.
+	Token *TokenDetails `json:"token,omitempty"`
 }
 
-// TestStep is one step of Test connection: fetching a token, or requesting
-// the test path.
+// TestStep is one step of Test connection: checking the URLs and addresses
+// ("address"), fetching a token ("token"), or requesting the test path
+// ("request").
 type TestStep struct {
 	Name       string `json:"name"`
 	OK         bool   `json:"ok"`
 	DurationMS int64  `json:"durationMs"`
 	Message    string `json:"message"`
 	Hint       string `json:"hint,omitempty"`
+}
+
+// TokenDetails describes an access token without revealing it. Audience,
+// Roles, Scopes and AppID are read from a JWT access token's claims and are
+// empty for an opaque token.
+type TokenDetails struct {
+	Type      string    `json:"type"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Audience  []string  `json:"audience,omitempty"`
+	Roles     []string  `json:"roles,omitempty"`
+	Scopes    []string  `json:"scopes,omitempty"`
+	AppID     string    `json:"appId,omitempty"`
+	TenantID  string    `json:"tenantId,omitempty"`
 }
 
 // StatusValidAccessToken is the TestResult status when the token request and

@@ -16,6 +16,9 @@ type DatasourceStore interface {
 	// DeleteDatasource removes the datasource, or fails with EConflict while
 	// items or hooks use it.
 	DeleteDatasource(ctx context.Context, id string) error
+	// SetDatasourceHealth records the datasource's health without touching
+	// its configuration or UpdatedAt.
+	SetDatasourceHealth(ctx context.Context, id string, h DatasourceHealth) error
 }
 
 // ItemStore keeps connected items.
