@@ -30,6 +30,11 @@ type authColumn struct {
 const datasourceColumns = `id, name, base_url, api_documentation_url, test_path, headers,
 	timeout_seconds, auth, auth_sealed, created_at, updated_at`
 
+// selectDatasources reads datasourceColumns and healthColumns, which scanDatasource
+// scans. A WHERE or ORDER BY clause may follow.
+const selectDatasources = `SELECT ` + datasourceColumns + `, ` + healthColumns + `
+	FROM datasources LEFT JOIN datasource_health ON datasource_id = id`
+
 // CreateDatasource stores ds, assigning its ID and timestamps. The auth
 // secret fields are sealed before they are written.
 func (db *DB) CreateDatasource(ctx context.Context, ds *fieldlink.Datasource) error {
@@ -41,6 +46,7 @@ func (db *DB) CreateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 	row.ID = newID(datasourcePrefix)
 	row.CreatedAt = db.now().UTC()
 	row.UpdatedAt = row.CreatedAt
+	row.Health = fieldlink.DatasourceHealth{}
 
 	values, err := db.datasourceValues(&row)
 	if err != nil {
@@ -60,9 +66,9 @@ func (db *DB) CreateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 }
 
 // FindDatasource returns the datasource with the ID, with its secret fields
-// opened, or an ENotFound error.
+// opened and its health loaded, or an ENotFound error.
 func (db *DB) FindDatasource(ctx context.Context, id string) (fieldlink.Datasource, error) {
-	query := `SELECT ` + datasourceColumns + ` FROM datasources WHERE id = ?`
+	query := selectDatasources + ` WHERE id = ?`
 	ds, err := db.scanDatasource(db.db.QueryRowContext(ctx, query, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return fieldlink.Datasource{}, notFound("datasource", id)
@@ -73,14 +79,16 @@ func (db *DB) FindDatasource(ctx context.Context, id string) (fieldlink.Datasour
 	return ds, nil
 }
 
-// ListDatasources returns all datasources ordered by name, ignoring case.
+// ListDatasources returns all datasources ordered by name, ignoring case,
+// with their health loaded.
 func (db *DB) ListDatasources(ctx context.Context) ([]fieldlink.Datasource, error) {
-	query := `SELECT ` + datasourceColumns + ` FROM datasources ORDER BY name, id`
+	query := selectDatasources + ` ORDER BY name, id`
 	return queryList(ctx, db.db, "list datasources", db.scanDatasource, query)
 }
 
 // UpdateDatasource replaces the stored datasource with ds.ID. It keeps the
-// stored CreatedAt, sets UpdatedAt, and copies both into ds.
+// stored CreatedAt and health, sets UpdatedAt, and copies all three into ds.
+// It ignores ds.Health, because only SetDatasourceHealth records health.
 func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) error {
 	if err := checkName("datasource", ds.Name); err != nil {
 		return err
@@ -92,8 +100,13 @@ func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 	}
 	defer tx.Rollback()
 
-	var createdAt string
-	err = tx.QueryRowContext(ctx, `SELECT created_at FROM datasources WHERE id = ?`, ds.ID).Scan(&createdAt)
+	var (
+		createdAt string
+		health    healthRow
+	)
+	query := `SELECT created_at, ` + healthColumns + `
+		FROM datasources LEFT JOIN datasource_health ON datasource_id = id WHERE id = ?`
+	err = tx.QueryRowContext(ctx, query, ds.ID).Scan(append([]any{&createdAt}, health.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("datasource", ds.ID)
 	}
@@ -106,6 +119,9 @@ func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 		return fmt.Errorf("update datasource %s: %w", ds.ID, err)
 	}
 	row.UpdatedAt = db.now().UTC()
+	if row.Health, err = health.health(); err != nil {
+		return fmt.Errorf("update datasource %s: %w", ds.ID, err)
+	}
 
 	values, err := db.datasourceValues(&row)
 	if err != nil {
@@ -113,7 +129,7 @@ func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 	}
 
 	// values starts with the ID, which goes last in the WHERE clause.
-	query := `UPDATE datasources SET name = ?, base_url = ?, api_documentation_url = ?, test_path = ?,
+	query = `UPDATE datasources SET name = ?, base_url = ?, api_documentation_url = ?, test_path = ?,
 		headers = ?, timeout_seconds = ?, auth = ?, auth_sealed = ?, created_at = ?, updated_at = ?
 		WHERE id = ?`
 	args := append(slices.Clone(values[1:]), values[0])
@@ -267,10 +283,11 @@ func (db *DB) scanDatasource(row scanner) (fieldlink.Datasource, error) {
 		headers, auth        string
 		sealed               []byte
 		createdAt, updatedAt string
+		health               healthRow
 	)
-	err := row.Scan(&ds.ID, &ds.Name, &ds.BaseURL, &ds.APIDocumentationURL, &ds.TestPath, &headers,
-		&ds.TimeoutSeconds, &auth, &sealed, &createdAt, &updatedAt)
-	if err != nil {
+	dest := []any{&ds.ID, &ds.Name, &ds.BaseURL, &ds.APIDocumentationURL, &ds.TestPath, &headers,
+		&ds.TimeoutSeconds, &auth, &sealed, &createdAt, &updatedAt}
+	if err := row.Scan(append(dest, health.dest()...)...); err != nil {
 		return fieldlink.Datasource{}, err
 	}
 
@@ -307,6 +324,9 @@ func (db *DB) scanDatasource(row scanner) (fieldlink.Datasource, error) {
 	}
 	if ds.UpdatedAt, err = parseTime(updatedAt); err != nil {
 		return fieldlink.Datasource{}, err
+	}
+	if ds.Health, err = health.health(); err != nil {
+		return fieldlink.Datasource{}, fmt.Errorf("decode datasource %s health: %w", ds.ID, err)
 	}
 	return ds, nil
 }
