@@ -14,21 +14,9 @@ import (
 
 var _ fieldlink.DatasourceStore = (*DB)(nil)
 
-// authColumn is the JSON of the auth column: every non-secret field of
-// fieldlink.Auth. The secret fields go to auth_sealed.
-type authColumn struct {
-	Mode                 fieldlink.AuthMode `json:"mode,omitempty"`
-	Username             string             `json:"username,omitempty"`
-	APIKeyName           string             `json:"apiKeyName,omitempty"`
-	APIKeyIn             string             `json:"apiKeyIn,omitempty"`
-	TokenURL             string             `json:"tokenUrl,omitempty"`
-	ClientID             string             `json:"clientId,omitempty"`
-	ClientAuthentication string             `json:"clientAuthentication,omitempty"`
-	Scopes               []string           `json:"scopes,omitempty"`
-}
-
 const datasourceColumns = `id, name, base_url, api_documentation_url, test_path, headers,
-	timeout_seconds, auth, auth_sealed, created_at, updated_at`
+	timeout_seconds, connect_timeout_seconds, ca_bundle, allow_loopback, allow_private_networks,
+	auth, auth_sealed, created_at, updated_at`
 
 // selectDatasources reads datasourceColumns and healthColumns, which scanDatasource
 // scans. A WHERE or ORDER BY clause may follow.
@@ -53,7 +41,7 @@ func (db *DB) CreateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 		return err
 	}
 
-	query := `INSERT INTO datasources (` + datasourceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	query := `INSERT INTO datasources (` + datasourceColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if _, err := db.db.ExecContext(ctx, query, values...); err != nil {
 		if isUniqueViolation(err) {
 			return nameTaken("datasource", ds.Name)
@@ -130,7 +118,8 @@ func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 
 	// values starts with the ID, which goes last in the WHERE clause.
 	query = `UPDATE datasources SET name = ?, base_url = ?, api_documentation_url = ?, test_path = ?,
-		headers = ?, timeout_seconds = ?, auth = ?, auth_sealed = ?, created_at = ?, updated_at = ?
+		headers = ?, timeout_seconds = ?, connect_timeout_seconds = ?, ca_bundle = ?, allow_loopback = ?,
+		allow_private_networks = ?, auth = ?, auth_sealed = ?, created_at = ?, updated_at = ?
 		WHERE id = ?`
 	args := append(slices.Clone(values[1:]), values[0])
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
@@ -218,16 +207,7 @@ func (db *DB) datasourceValues(ds *fieldlink.Datasource) ([]any, error) {
 	}
 
 	a := ds.Auth
-	auth, err := marshalJSON(authColumn{
-		Mode:                 a.Mode,
-		Username:             a.Username,
-		APIKeyName:           a.APIKeyName,
-		APIKeyIn:             a.APIKeyIn,
-		TokenURL:             a.TokenURL,
-		ClientID:             a.ClientID,
-		ClientAuthentication: a.ClientAuthentication,
-		Scopes:               a.Scopes,
-	})
+	auth, err := marshalJSON(newAuthColumn(a))
 	if err != nil {
 		return nil, fmt.Errorf("encode datasource %q auth: %w", ds.Name, err)
 	}
@@ -245,7 +225,8 @@ func (db *DB) datasourceValues(ds *fieldlink.Datasource) ([]any, error) {
 
 	return []any{
 		ds.ID, ds.Name, ds.BaseURL, ds.APIDocumentationURL, ds.TestPath, headers,
-		ds.TimeoutSeconds, auth, sealed, formatTime(ds.CreatedAt), formatTime(ds.UpdatedAt),
+		ds.TimeoutSeconds, ds.ConnectTimeoutSeconds, ds.CABundle, ds.AllowLoopback, ds.AllowPrivateNetworks,
+		auth, sealed, formatTime(ds.CreatedAt), formatTime(ds.UpdatedAt),
 	}, nil
 }
 
@@ -286,7 +267,8 @@ func (db *DB) scanDatasource(row scanner) (fieldlink.Datasource, error) {
 		health               healthRow
 	)
 	dest := []any{&ds.ID, &ds.Name, &ds.BaseURL, &ds.APIDocumentationURL, &ds.TestPath, &headers,
-		&ds.TimeoutSeconds, &auth, &sealed, &createdAt, &updatedAt}
+		&ds.TimeoutSeconds, &ds.ConnectTimeoutSeconds, &ds.CABundle, &ds.AllowLoopback, &ds.AllowPrivateNetworks,
+		&auth, &sealed, &createdAt, &updatedAt}
 	if err := row.Scan(append(dest, health.dest()...)...); err != nil {
 		return fieldlink.Datasource{}, err
 	}
@@ -297,18 +279,13 @@ func (db *DB) scanDatasource(row scanner) (fieldlink.Datasource, error) {
 	ds.Headers = nilIfEmptyMap(ds.Headers)
 
 	var a authColumn
-	if err := json.Unmarshal([]byte(auth), &a); err != nil {
+	err := json.Unmarshal([]byte(auth), &a)
+	if err != nil {
 		return fieldlink.Datasource{}, fmt.Errorf("decode datasource %s auth: %w", ds.ID, err)
 	}
-	ds.Auth = fieldlink.Auth{
-		Mode:                 a.Mode,
-		Username:             a.Username,
-		APIKeyName:           a.APIKeyName,
-		APIKeyIn:             a.APIKeyIn,
-		TokenURL:             a.TokenURL,
-		ClientID:             a.ClientID,
-		ClientAuthentication: a.ClientAuthentication,
-		Scopes:               nilIfEmptySlice(a.Scopes),
+	ds.Auth, err = a.auth()
+	if err != nil {
+		return fieldlink.Datasource{}, fmt.Errorf("decode datasource %s auth: %w", ds.ID, err)
 	}
 
 	secrets, err := db.openJSON("datasource", ds.ID, sealed)

@@ -2,8 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"encoding/pem"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/google/go-cmp/cmp"
@@ -63,6 +65,41 @@ func TestDatasourceRoundTrip(t *testing.T) {
 			BaseURL: "http://127.0.0.1:8085",
 			Auth:    fieldlink.Auth{Mode: fieldlink.AuthNone},
 		}},
+		{"private key JWT with mutual TLS", fieldlink.Datasource{
+			Name:                  "Graph certificate",
+			BaseURL:               "https://127.0.0.1:8086/v1.0",
+			ConnectTimeoutSeconds: 5,
+			CABundle:              testPEM("CERTIFICATE", "private-ca"),
+			AllowLoopback:         true,
+			AllowPrivateNetworks:  true,
+			Auth: fieldlink.Auth{
+				Mode:                 fieldlink.AuthOAuth2ClientCredentials,
+				TokenURL:             "https://127.0.0.1:8086/tenant/oauth2/v2.0/token",
+				ClientID:             "client-id-2",
+				ClientAuthentication: fieldlink.ClientAuthPrivateKeyJWT,
+				Scopes:               []string{"https://graph.microsoft.com/.default"},
+				TokenParams:          map[string]string{"resource": "api://fieldlink", "audience": "graph"},
+				ClientCertificate:    testPEM("CERTIFICATE", "client-assertion"),
+				ClientPrivateKey:     testPEM("PRIVATE KEY", "client-assertion-key"),
+				SendX5T:              true,
+				TLSClientCertificate: testPEM("CERTIFICATE", "tls-client"),
+				TLSClientKey:         testPEM("PRIVATE KEY", "tls-client-key"),
+			},
+		}},
+		{"secret expiry", fieldlink.Datasource{
+			Name:    "Expiring",
+			BaseURL: "http://127.0.0.1:8087",
+			Auth: fieldlink.Auth{
+				Mode:            fieldlink.AuthBearer,
+				Token:           "bearer-token-2",
+				SecretExpiresAt: time.Date(2026, 1, 31, 23, 59, 59, 0, time.UTC),
+			},
+		}},
+		{"empty token params", fieldlink.Datasource{
+			Name:    "Empty params",
+			BaseURL: "http://127.0.0.1:8088",
+			Auth:    fieldlink.Auth{Mode: fieldlink.AuthOAuth2ClientCredentials, TokenParams: map[string]string{}},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +116,10 @@ func TestDatasourceRoundTrip(t *testing.T) {
 			}
 
 			want := tt.ds
+			// Empty collections read back as nil.
+			if len(want.Auth.TokenParams) == 0 {
+				want.Auth.TokenParams = nil
+			}
 			want.ID = ds.ID
 			want.CreatedAt = ds.CreatedAt
 			want.UpdatedAt = ds.UpdatedAt
@@ -239,5 +280,46 @@ func TestDatasourceDeleteInUse(t *testing.T) {
 
 	if _, err := db.FindDatasource(ctx, ds.ID); err != nil {
 		t.Errorf("datasource gone after a rejected delete: %v", err)
+	}
+}
+
+// testPEM returns a PEM block of the type whose content is label, enough
+// for a store that keeps PEM as text without parsing it.
+func testPEM(blockType, label string) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: []byte(label)}))
+}
+
+func TestDatasourceUpdateConnectionSettings(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+
+	ds := graphDatasource()
+	ds.ConnectTimeoutSeconds = 3
+	ds.CABundle = testPEM("CERTIFICATE", "old-ca")
+	ds.AllowLoopback = true
+	ds.Auth.TLSClientCertificate = testPEM("CERTIFICATE", "tls-client")
+	ds.Auth.TLSClientKey = testPEM("PRIVATE KEY", "tls-client-key")
+	if err := db.CreateDatasource(ctx, &ds); err != nil {
+		t.Fatalf("CreateDatasource: %v", err)
+	}
+
+	// Every connection setting changes, and the ones switched off read back as off.
+	ds.ConnectTimeoutSeconds = 0
+	ds.CABundle = ""
+	ds.AllowLoopback = false
+	ds.AllowPrivateNetworks = true
+	ds.Auth.TLSClientCertificate = ""
+	ds.Auth.TLSClientKey = ""
+	ds.Auth.SecretExpiresAt = time.Date(2027, 2, 3, 4, 5, 6, 0, time.UTC)
+	if err := db.UpdateDatasource(ctx, &ds); err != nil {
+		t.Fatalf("UpdateDatasource: %v", err)
+	}
+
+	got, err := db.FindDatasource(ctx, ds.ID)
+	if err != nil {
+		t.Fatalf("FindDatasource: %v", err)
+	}
+	if diff := cmp.Diff(ds, got); diff != "" {
+		t.Errorf("FindDatasource after update (-want +got):\n%s", diff)
 	}
 }

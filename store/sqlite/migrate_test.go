@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
+	"github.com/fieldlink/fieldlink"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -227,5 +230,55 @@ func TestOpenMissingFolder(t *testing.T) {
 	}
 	if want := "folder " + filepath.Dir(path) + " does not exist"; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+func TestMigrationUpgradesVersionOneDatasource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fieldlink.db")
+	ctx := context.Background()
+
+	// Build a database at schema version 1 with one datasource, as the
+	// first release wrote it.
+	pool, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	old := &DB{db: pool, path: path, sealer: testSealer(t), logger: slog.New(slog.DiscardHandler), now: fixedClock()}
+	migrations, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if err := old.applyMigrations(ctx, migrations[:1]); err != nil {
+		t.Fatalf("apply migration 1: %v", err)
+	}
+	const insert = `INSERT INTO datasources (id, name, base_url, timeout_seconds, auth, created_at, updated_at)
+		VALUES ('ds_old', 'Old', 'http://127.0.0.1:1', 20, '{"mode":"basic","username":"svc"}', ?1, ?1)`
+	if _, err := pool.ExecContext(ctx, insert, formatTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))); err != nil {
+		t.Fatalf("insert version 1 datasource: %v", err)
+	}
+	pool.Close()
+
+	db, err := Open(ctx, path, testSealer(t), nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+
+	got, err := db.FindDatasource(ctx, "ds_old")
+	if err != nil {
+		t.Fatalf("FindDatasource: %v", err)
+	}
+	created := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	want := fieldlink.Datasource{
+		ID:             "ds_old",
+		Name:           "Old",
+		BaseURL:        "http://127.0.0.1:1",
+		TimeoutSeconds: 20,
+		Auth:           fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc"},
+		CreatedAt:      created,
+		UpdatedAt:      created,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FindDatasource after upgrade (-want +got):\n%s", diff)
 	}
 }

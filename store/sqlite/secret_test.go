@@ -49,6 +49,9 @@ func TestSecretsAbsentFromFile(t *testing.T) {
 			Token:        "SECRET-MARKER-token",
 			APIKeyValue:  "SECRET-MARKER-api-key",
 			ClientSecret: "SECRET-MARKER-client-secret",
+
+			ClientPrivateKey: "SECRET-MARKER-client-private-key",
+			TLSClientKey:     "SECRET-MARKER-tls-client-key",
 		},
 	}
 	if err := db.CreateDatasource(ctx, &ds); err != nil {
