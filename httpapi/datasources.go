@@ -14,7 +14,7 @@ func (s *Server) listDatasources(w http.ResponseWriter, r *http.Request) {
 	}
 	out := ListBody[DatasourceBody]{Items: make([]DatasourceBody, 0, len(all))}
 	for _, ds := range all {
-		out.Items = append(out.Items, datasourceToBody(ds))
+		out.Items = append(out.Items, s.datasourceBody(ds))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -25,7 +25,7 @@ func (s *Server) getDatasource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, datasourceToBody(ds))
+	writeJSON(w, http.StatusOK, s.datasourceBody(ds))
 }
 
 func (s *Server) createDatasource(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +35,11 @@ func (s *Server) createDatasource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ds := datasourceFromBody(body, nil)
+	ds, err := datasourceFromBody(body, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.validateDatasource(ds); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -46,7 +50,7 @@ func (s *Server) createDatasource(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.log.Info("datasource created", "datasource", ds.ID, "name", ds.Name, "auth", ds.Auth.Mode)
-	writeJSON(w, http.StatusCreated, datasourceToBody(ds))
+	writeJSON(w, http.StatusCreated, s.datasourceBody(ds))
 }
 
 func (s *Server) updateDatasource(w http.ResponseWriter, r *http.Request) {
@@ -61,7 +65,11 @@ func (s *Server) updateDatasource(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ds := datasourceFromBody(body, &previous)
+	ds, err := datasourceFromBody(body, &previous)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if err := s.validateDatasource(ds); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -73,7 +81,7 @@ func (s *Server) updateDatasource(w http.ResponseWriter, r *http.Request) {
 	s.forgetCredentials(ds.ID)
 
 	s.log.Info("datasource updated", "datasource", ds.ID, "name", ds.Name, "auth", ds.Auth.Mode)
-	writeJSON(w, http.StatusOK, datasourceToBody(ds))
+	writeJSON(w, http.StatusOK, s.datasourceBody(ds))
 }
 
 func (s *Server) deleteDatasource(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +127,11 @@ func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
 		}
 		previous = &saved
 	}
-	ds := datasourceFromBody(body, previous)
+	ds, err := datasourceFromBody(body, previous)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if ds.ID == "" {
 		// A draft has no identity, so its token is never cached under a
 		// saved datasource's ID.
@@ -132,6 +144,17 @@ func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
 
 	result := s.opts.Tester.Test(r.Context(), ds)
 	writeJSON(w, http.StatusOK, result)
+}
+
+// datasourceBody returns the datasource as the API shows it, with the
+// configuration warnings that apply now.
+func (s *Server) datasourceBody(ds fieldlink.Datasource) DatasourceBody {
+	now := s.now()
+	body := datasourceToBody(ds, now)
+	if s.opts.WarningsFunc != nil {
+		body.Warnings = s.opts.WarningsFunc(ds, now)
+	}
+	return body
 }
 
 func (s *Server) validateDatasource(ds fieldlink.Datasource) error {

@@ -6,21 +6,52 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/expiry"
 )
 
 // DatasourceBody is the JSON shape of a datasource. Secret fields are
 // write-only: requests may set them, responses only report whether they are set.
 type DatasourceBody struct {
-	ID                  string            `json:"id,omitempty"`
-	Name                string            `json:"name"`
-	BaseURL             string            `json:"baseUrl"`
-	APIDocumentationURL string            `json:"apiDocumentationUrl,omitempty"`
-	TestPath            string            `json:"testPath,omitempty"`
-	Headers             map[string]string `json:"headers,omitempty"`
-	TimeoutSeconds      int               `json:"timeoutSeconds,omitempty"`
-	Auth                AuthBody          `json:"auth"`
-	CreatedAt           *time.Time        `json:"createdAt,omitempty"`
-	UpdatedAt           *time.Time        `json:"updatedAt,omitempty"`
+	ID                    string            `json:"id,omitempty"`
+	Name                  string            `json:"name"`
+	BaseURL               string            `json:"baseUrl"`
+	APIDocumentationURL   string            `json:"apiDocumentationUrl,omitempty"`
+	TestPath              string            `json:"testPath,omitempty"`
+	Headers               map[string]string `json:"headers,omitempty"`
+	TimeoutSeconds        int               `json:"timeoutSeconds,omitempty"`
+	ConnectTimeoutSeconds int               `json:"connectTimeoutSeconds,omitempty"`
+	CABundle              string            `json:"caBundle,omitempty"`
+	AllowLoopback         bool              `json:"allowLoopback,omitempty"`
+	AllowPrivateNetworks  bool              `json:"allowPrivateNetworks,omitempty"`
+	Auth                  AuthBody          `json:"auth"`
+
+	// Read-only fields, ignored in requests.
+	Health    *HealthBody  `json:"health,omitempty"`
+	Expiry    []ExpiryBody `json:"expiry,omitempty"`
+	Warnings  []string     `json:"warnings,omitempty"`
+	CreatedAt *time.Time   `json:"createdAt,omitempty"`
+	UpdatedAt *time.Time   `json:"updatedAt,omitempty"`
+}
+
+// HealthBody is a datasource's recorded connection health.
+type HealthBody struct {
+	Status        string     `json:"status"`
+	LastTestAt    *time.Time `json:"lastTestAt,omitempty"`
+	LastSuccessAt *time.Time `json:"lastSuccessAt,omitempty"`
+	LastErrorAt   *time.Time `json:"lastErrorAt,omitempty"`
+	LastError     string     `json:"lastError,omitempty"`
+}
+
+// ExpiryBody is one secret or certificate of a datasource with its expiry.
+type ExpiryBody struct {
+	// Secret names the field, for example "auth.clientSecret" or
+	// "auth.clientCertificate".
+	Secret    string    `json:"secret"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// DaysLeft is negative once the secret has expired.
+	DaysLeft int `json:"daysLeft"`
+	// Status is "ok", "expiring" (within 30 days) or "expired".
+	Status string `json:"status"`
 }
 
 // AuthBody is the JSON shape of a datasource's authentication.
@@ -39,12 +70,26 @@ type AuthBody struct {
 	APIKeyValueSet bool   `json:"apiKeyValueSet,omitempty"`
 	APIKeyIn       string `json:"apiKeyIn,omitempty"`
 
-	TokenURL             string   `json:"tokenUrl,omitempty"`
-	ClientID             string   `json:"clientId,omitempty"`
-	ClientSecret         string   `json:"clientSecret,omitempty"`
-	ClientSecretSet      bool     `json:"clientSecretSet,omitempty"`
-	ClientAuthentication string   `json:"clientAuthentication,omitempty"`
-	Scopes               []string `json:"scopes,omitempty"`
+	TokenURL             string            `json:"tokenUrl,omitempty"`
+	ClientID             string            `json:"clientId,omitempty"`
+	ClientSecret         string            `json:"clientSecret,omitempty"`
+	ClientSecretSet      bool              `json:"clientSecretSet,omitempty"`
+	ClientAuthentication string            `json:"clientAuthentication,omitempty"`
+	Scopes               []string          `json:"scopes,omitempty"`
+	TokenParams          map[string]string `json:"tokenParams,omitempty"`
+
+	ClientCertificate   string `json:"clientCertificate,omitempty"`
+	ClientPrivateKey    string `json:"clientPrivateKey,omitempty"`
+	ClientPrivateKeySet bool   `json:"clientPrivateKeySet,omitempty"`
+	SendX5T             bool   `json:"sendX5t,omitempty"`
+
+	TLSClientCertificate string `json:"tlsClientCertificate,omitempty"`
+	TLSClientKey         string `json:"tlsClientKey,omitempty"`
+	TLSClientKeySet      bool   `json:"tlsClientKeySet,omitempty"`
+
+	// SecretExpiresAt is when this mode's secret expires, as RFC 3339 or a
+	// date (2027-01-31). Empty means unknown.
+	SecretExpiresAt string `json:"secretExpiresAt,omitempty"`
 }
 
 // ItemBody is the JSON shape of a connected item.
@@ -119,19 +164,27 @@ type ListBody[T any] struct {
 	Items []T `json:"items"`
 }
 
-func datasourceToBody(ds fieldlink.Datasource) DatasourceBody {
+// datasourceToBody returns the datasource as the API shows it at now:
+// secrets only as "set", with its health and the expiry of its secrets and
+// certificates.
+func datasourceToBody(ds fieldlink.Datasource, now time.Time) DatasourceBody {
 	a := ds.Auth
 	created, updated := ds.CreatedAt, ds.UpdatedAt
-	return DatasourceBody{
-		ID:                  ds.ID,
-		Name:                ds.Name,
-		BaseURL:             ds.BaseURL,
-		APIDocumentationURL: ds.APIDocumentationURL,
-		TestPath:            ds.TestPath,
-		Headers:             ds.Headers,
-		TimeoutSeconds:      ds.TimeoutSeconds,
-		CreatedAt:           &created,
-		UpdatedAt:           &updated,
+	body := DatasourceBody{
+		ID:                    ds.ID,
+		Name:                  ds.Name,
+		BaseURL:               ds.BaseURL,
+		APIDocumentationURL:   ds.APIDocumentationURL,
+		TestPath:              ds.TestPath,
+		Headers:               ds.Headers,
+		TimeoutSeconds:        ds.TimeoutSeconds,
+		ConnectTimeoutSeconds: ds.ConnectTimeoutSeconds,
+		CABundle:              ds.CABundle,
+		AllowLoopback:         ds.AllowLoopback,
+		AllowPrivateNetworks:  ds.AllowPrivateNetworks,
+		Health:                healthToBody(ds),
+		CreatedAt:             &created,
+		UpdatedAt:             &updated,
 		Auth: AuthBody{
 			Mode:                 a.Mode,
 			Username:             a.Username,
@@ -145,21 +198,98 @@ func datasourceToBody(ds fieldlink.Datasource) DatasourceBody {
 			ClientSecretSet:      a.ClientSecret != "",
 			ClientAuthentication: a.ClientAuthentication,
 			Scopes:               a.Scopes,
+			TokenParams:          a.TokenParams,
+			ClientCertificate:    a.ClientCertificate,
+			ClientPrivateKeySet:  a.ClientPrivateKey != "",
+			SendX5T:              a.SendX5T,
+			TLSClientCertificate: a.TLSClientCertificate,
+			TLSClientKeySet:      a.TLSClientKey != "",
 		},
 	}
+	if !a.SecretExpiresAt.IsZero() {
+		body.Auth.SecretExpiresAt = a.SecretExpiresAt.UTC().Format(time.RFC3339)
+	}
+	for _, e := range expiry.Of(ds) {
+		body.Expiry = append(body.Expiry, ExpiryBody{Secret: e.Secret, ExpiresAt: e.ExpiresAt, DaysLeft: e.DaysLeft(now), Status: e.Status(now)})
+	}
+	return body
+}
+
+// Health statuses of a datasource.
+const (
+	HealthUnknown   = "unknown"
+	HealthHealthy   = "healthy"
+	HealthFailing   = "failing"
+	HealthUnhealthy = "unhealthy"
+)
+
+// healthToBody summarizes the recorded health: "unhealthy" while a
+// configuration error applies to the current configuration, "failing" when
+// the last failure is newer than the last success, "healthy" after a
+// success, "unknown" before any request.
+func healthToBody(ds fieldlink.Datasource) *HealthBody {
+	h := ds.Health
+	body := &HealthBody{
+		Status:        HealthUnknown,
+		LastTestAt:    timeOrNil(h.LastTestAt),
+		LastSuccessAt: timeOrNil(h.LastSuccessAt),
+		LastErrorAt:   timeOrNil(h.LastErrorAt),
+		LastError:     h.LastError,
+	}
+	switch {
+	case h.Unhealthy && h.ConfigVersion.Equal(ds.UpdatedAt):
+		body.Status = HealthUnhealthy
+	case !h.LastErrorAt.IsZero() && h.LastErrorAt.After(h.LastSuccessAt):
+		body.Status = HealthFailing
+	case !h.LastSuccessAt.IsZero():
+		body.Status = HealthHealthy
+	}
+	return body
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// parseExpiry reads auth.secretExpiresAt: RFC 3339, or a date, taken as the
+// start of that day in UTC so the warning never comes late.
+func parseExpiry(raw string) (time.Time, error) {
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, raw); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, raw); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fieldlink.Errorf(fieldlink.EInvalid,
+		"auth.secretExpiresAt %q is not a date: use 2027-01-31 or 2027-01-31T00:00:00Z, as shown under the secret's Expires column", raw)
 }
 
 // datasourceFromBody builds a datasource from a request. A secret left empty
 // keeps the one in previous, so an admin can edit other fields without
-// typing the secret again.
-func datasourceFromBody(b DatasourceBody, previous *fieldlink.Datasource) fieldlink.Datasource {
+// typing the secret again: the mode's secrets while the mode stays the
+// same, and the TLS client key in any mode.
+func datasourceFromBody(b DatasourceBody, previous *fieldlink.Datasource) (fieldlink.Datasource, error) {
+	secretExpiresAt, err := parseExpiry(b.Auth.SecretExpiresAt)
+	if err != nil {
+		return fieldlink.Datasource{}, err
+	}
 	ds := fieldlink.Datasource{
-		Name:                b.Name,
-		BaseURL:             b.BaseURL,
-		APIDocumentationURL: b.APIDocumentationURL,
-		TestPath:            b.TestPath,
-		Headers:             b.Headers,
-		TimeoutSeconds:      b.TimeoutSeconds,
+		Name:                  b.Name,
+		BaseURL:               b.BaseURL,
+		APIDocumentationURL:   b.APIDocumentationURL,
+		TestPath:              b.TestPath,
+		Headers:               b.Headers,
+		TimeoutSeconds:        b.TimeoutSeconds,
+		ConnectTimeoutSeconds: b.ConnectTimeoutSeconds,
+		CABundle:              b.CABundle,
+		AllowLoopback:         b.AllowLoopback,
+		AllowPrivateNetworks:  b.AllowPrivateNetworks,
 		Auth: fieldlink.Auth{
 			Mode:                 b.Auth.Mode,
 			Username:             b.Auth.Username,
@@ -173,23 +303,30 @@ func datasourceFromBody(b DatasourceBody, previous *fieldlink.Datasource) fieldl
 			ClientSecret:         b.Auth.ClientSecret,
 			ClientAuthentication: b.Auth.ClientAuthentication,
 			Scopes:               b.Auth.Scopes,
+			TokenParams:          b.Auth.TokenParams,
+			ClientCertificate:    b.Auth.ClientCertificate,
+			ClientPrivateKey:     b.Auth.ClientPrivateKey,
+			SendX5T:              b.Auth.SendX5T,
+			TLSClientCertificate: b.Auth.TLSClientCertificate,
+			TLSClientKey:         b.Auth.TLSClientKey,
+			SecretExpiresAt:      secretExpiresAt,
 		},
 	}
 	if previous == nil {
-		return ds
+		return ds, nil
 	}
 
 	ds.ID = previous.ID
 	ds.CreatedAt = previous.CreatedAt
-	if ds.Auth.Mode == previous.Auth.Mode {
-		next, prev := ds.Auth.SecretFields(), previous.Auth.SecretFields()
-		for name, value := range next {
-			if *value == "" {
-				*value = *prev[name]
-			}
+	ds.Health = previous.Health
+	next, prev := ds.Auth.SecretFields(), previous.Auth.SecretFields()
+	for name, value := range next {
+		keep := ds.Auth.Mode == previous.Auth.Mode || name == "tlsClientKey"
+		if *value == "" && keep {
+			*value = *prev[name]
 		}
 	}
-	return ds
+	return ds, nil
 }
 
 func itemToBody(it fieldlink.Item) ItemBody {

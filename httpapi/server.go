@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -53,6 +54,14 @@ type Options struct {
 	// changes.
 	ForgetCredentialsFunc func(datasourceID string)
 
+	// WarningsFunc returns a datasource's configuration warnings (a secret
+	// that looks like a secret ID, a token URL for the common tenant, a
+	// secret about to expire …), shown with the datasource.
+	WarningsFunc func(ds fieldlink.Datasource, now time.Time) []string
+
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+
 	// ValidateAuthFunc checks a datasource's authentication settings.
 	ValidateAuthFunc func(fieldlink.Auth) error
 	// ValidateItemFunc checks an item's templates and JSONPath.
@@ -61,6 +70,10 @@ type Options struct {
 	ValidateRuleFunc func(fieldlink.Rule) error
 
 	Queue EventQueue
+
+	// Metrics serves GET /metrics (Prometheus), behind the admin token.
+	// Nil leaves the route out.
+	Metrics http.Handler
 
 	// PublicURL is the address Jira reaches fieldlink at, for example
 	// "https://fieldlink.example.com", used in hook URLs. Empty means the
@@ -135,12 +148,23 @@ func (s *Server) routes() {
 	admin("GET /api/v1/hooks/{id}", s.getHook)
 	admin("DELETE /api/v1/hooks/{id}", s.deleteHook)
 
+	if s.opts.Metrics != nil {
+		admin("GET /metrics", s.opts.Metrics.ServeHTTP)
+	}
+
 	admin("GET /api/v1/events", s.listEvents)
 	admin("GET /api/v1/events/{id}", s.getEvent)
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fieldlink.Errorf(fieldlink.ENotFound, "no API route %s %s: see docs/openapi.yaml", r.Method, r.URL.Path))
 	})
+}
+
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,7 @@ import (
 	"github.com/fieldlink/fieldlink/httpapi"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
+	"github.com/fieldlink/fieldlink/metrics"
 	"github.com/fieldlink/fieldlink/outbound"
 	"github.com/fieldlink/fieldlink/queue"
 	"github.com/fieldlink/fieldlink/rule"
@@ -76,6 +77,9 @@ type Server struct {
 	listener net.Listener
 	logger   *slog.Logger
 	done     chan error
+
+	// stopBackground ends the background checks started with the server.
+	stopBackground context.CancelFunc
 }
 
 const (
@@ -177,6 +181,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		s.done <- err
 	}()
 
+	background, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBackground = stop
+	go watchExpiry(background, db, logger)
+
 	logger.Info("fieldlink listening", "url", s.URL(), "data", cfg.DataDir)
 	return s, nil
 }
@@ -205,6 +213,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		ValidateItemFunc:      item.Validate,
 		ValidateRuleFunc:      rule.Validate,
 		Queue:                 q,
+		Metrics:               metrics.Handler(metrics.Options{Datasources: s.db, Logger: logger}),
 		PublicURL:             cfg.PublicURL,
 		AdminTokenHash:        adminHash,
 		Logger:                logger,
@@ -251,6 +260,7 @@ func (s *Server) URL() string {
 // Shutdown stops accepting requests, lets running events finish within ctx,
 // and closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopBackground()
 	httpErr := s.http.Shutdown(ctx)
 	queueErr := s.queue.Stop(ctx)
 	dbErr := s.db.Close()
