@@ -5,15 +5,25 @@ import (
 	"net/url"
 )
 
+// jwtBearerAssertionType is the client_assertion_type of a JWT client
+// assertion (RFC 7523 §2.2).
+const jwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
 // clientCredentials is the client authentication of a token request.
 type clientCredentials struct {
 	clientID string
 	secret   string
+
+	// assertion and assertionType are the client_assertion and
+	// client_assertion_type form parameters.
+	assertion     string
+	assertionType string
 }
 
 // readClientCredentials returns the client ID and secret from the HTTP Basic
 // Authorization header when the request has one, and from the client_id and
-// client_secret form parameters otherwise. r.PostForm must be parsed.
+// client_secret form parameters otherwise, together with any client
+// assertion from the form. r.PostForm must be parsed.
 //
 // RFC 6749 §2.3.1 has the client form-urlencode the ID and the secret before
 // it joins them with ':' and base64-encodes the pair, so both are decoded
@@ -21,12 +31,16 @@ type clientCredentials struct {
 // '%' or another character the encoding changes. An ID or secret that is not
 // valid form-urlencoding is rejected like a wrong one.
 func readClientCredentials(r *http.Request, tenant string) (clientCredentials, *tokenError) {
+	creds := clientCredentials{
+		assertion:     r.PostForm.Get("client_assertion"),
+		assertionType: r.PostForm.Get("client_assertion_type"),
+	}
+
 	user, password, ok := r.BasicAuth()
 	if !ok {
-		return clientCredentials{
-			clientID: r.PostForm.Get("client_id"),
-			secret:   r.PostForm.Get("client_secret"),
-		}, nil
+		creds.clientID = r.PostForm.Get("client_id")
+		creds.secret = r.PostForm.Get("client_secret")
+		return creds, nil
 	}
 
 	clientID, err := url.QueryUnescape(user)
@@ -39,5 +53,7 @@ func readClientCredentials(r *http.Request, tenant string) (clientCredentials, *
 		e := errInvalidClientSecret()
 		return clientCredentials{}, &e
 	}
-	return clientCredentials{clientID: clientID, secret: secret}, nil
+	creds.clientID = clientID
+	creds.secret = secret
+	return creds, nil
 }

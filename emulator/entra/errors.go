@@ -22,6 +22,20 @@ const (
 	CodeClientSecretExpired     = 7000222
 	CodeScopeWithoutDefault     = 1002012
 	CodeResourcePrincipalAbsent = 500011
+
+	CodeTenantNotIdentified     = 50059
+	CodeResourceParameter       = 901002
+	CodeMalformedRequest        = 9002313
+	CodeUnexpectedAssertionType = 90011
+	CodeInvalidJWT              = 50027
+	CodeUnsupportedAlgorithm    = 5002738
+	CodeUnsupportedKey          = 5002730
+	CodeSubjectMismatchesIssuer = 50048
+	CodeAssertionClientMismatch = 700021
+	CodeAssertionAudience       = 700023
+	CodeAssertionTimeRange      = 700024
+	CodeAssertionSignature      = 700027
+	CodeAssertionAlreadyUsed    = 50013
 )
 
 // errorTitles holds the short description the /error page shows per code.
@@ -37,6 +51,20 @@ var errorTitles = map[int]string{
 	CodeClientSecretExpired:     "The client secret has expired.",
 	CodeScopeWithoutDefault:     "Client credential scopes must end with /.default.",
 	CodeResourcePrincipalAbsent: "The resource was not found in the tenant.",
+
+	CodeTenantNotIdentified:     "The client credentials grant needs a tenant ID or domain in the path, not common or organizations.",
+	CodeResourceParameter:       "The v2.0 token endpoint takes scope={resource}/.default, not the v1.0 resource parameter.",
+	CodeMalformedRequest:        "The request is malformed or invalid.",
+	CodeUnexpectedAssertionType: "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+	CodeInvalidJWT:              "The client assertion is not a valid JWT.",
+	CodeUnsupportedAlgorithm:    "The client assertion is signed with an algorithm the token endpoint does not support.",
+	CodeUnsupportedKey:          "The certificate's key does not fit the client assertion's signing algorithm.",
+	CodeSubjectMismatchesIssuer: "The sub and iss claims of the client assertion differ.",
+	CodeAssertionClientMismatch: "The sub and iss claims of the client assertion must be the client ID.",
+	CodeAssertionAudience:       "The aud claim of the client assertion must be the tenant's token endpoint URL.",
+	CodeAssertionTimeRange:      "The client assertion is expired, not yet valid or valid for too long.",
+	CodeAssertionSignature:      "The client assertion's certificate is not registered, has expired, or did not sign it.",
+	CodeAssertionAlreadyUsed:    "The client assertion's jti was already used.",
 }
 
 // tokenError is a rejection from the token endpoint: the HTTP status, the

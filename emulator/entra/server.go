@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,8 +25,8 @@ const DefaultTokenLifetime = 3599 * time.Second
 // empty. It is an identifier: the emulator never sends a request to it.
 const DefaultResource = "https://graph.microsoft.com"
 
-// App is an application registration in the emulated tenant, with one client
-// secret.
+// App is an application registration in the emulated tenant, with at most
+// one client secret and any number of certificates.
 type App struct {
 	// ClientID is the application (client) ID, a GUID.
 	ClientID    string
@@ -41,6 +42,13 @@ type App struct {
 	// SecretExpires is when the secret stops working. The zero time means
 	// it never expires.
 	SecretExpires time.Time
+
+	// Certificates lists the certificates registered for certificate
+	// credentials (private_key_jwt, RFC 7523). The x5t#S256 or x5t header of
+	// a client assertion selects one of them by its thumbprint, and its public
+	// key checks the signature. Only the public part is needed. Use
+	// Server.AddCertificate to register one after New.
+	Certificates []*x509.Certificate
 
 	// Roles lists the application permissions granted to the app, for
 	// example "User.Read.All". They become the token's roles claim.
@@ -64,6 +72,21 @@ type Options struct {
 	// TokenLifetime is how long an access token is valid. Defaults to
 	// DefaultTokenLifetime.
 	TokenLifetime time.Duration
+
+	// MaxAssertionLifetime is the longest time from a client assertion's nbf
+	// to its exp that the server accepts. An assertion without nbf is
+	// measured from its iat, and one without either from the current time.
+	// Zero means no limit, which is what Entra ID does: its certificate
+	// credentials page (January 2025) says it places no restriction on exp
+	// and asks clients to keep assertions to 5-10 minutes.
+	MaxAssertionLifetime time.Duration
+
+	// RejectReplayedAssertions reports whether a client assertion is
+	// rejected when its jti was already used by the same app and the first
+	// assertion has not yet expired. Defaults to false, as in Entra ID,
+	// which accepts a reused assertion: MSAL.NET has sent one signed
+	// assertion for several requests in a row.
+	RejectReplayedAssertions bool
 
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
@@ -99,6 +122,14 @@ type Server struct {
 	key           *rsa.PrivateKey
 	keyID         string
 	tokenRequests atomic.Int64
+
+	// mu guards certificates and usedAssertions.
+	mu sync.Mutex
+	// certificates holds each app's certificates by lower-case client ID.
+	certificates map[string][]*x509.Certificate
+	// usedAssertions holds the expiry of each seen assertion by client ID
+	// and jti, for RejectReplayedAssertions.
+	usedAssertions map[assertionID]time.Time
 }
 
 // New returns a Server for opts, with a new 2048-bit RSA signing key.
@@ -110,11 +141,43 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("generate entra emulator signing key: %v", err))
 	}
 
-	return &Server{
-		opts:  opts.withDefaults(),
-		key:   key,
-		keyID: thumbprint(&key.PublicKey),
+	s := &Server{
+		opts:           opts.withDefaults(),
+		key:            key,
+		keyID:          thumbprint(&key.PublicKey),
+		certificates:   make(map[string][]*x509.Certificate),
+		usedAssertions: make(map[assertionID]time.Time),
 	}
+	for _, app := range s.opts.Apps {
+		id := strings.ToLower(app.ClientID)
+		s.certificates[id] = append(s.certificates[id], app.Certificates...)
+	}
+	return s
+}
+
+// AddCertificate registers cert as a certificate credential of the app with
+// clientID, in addition to App.Certificates. It returns an error when no app
+// has that client ID.
+func (s *Server) AddCertificate(clientID string, cert *x509.Certificate) error {
+	if cert == nil {
+		return fmt.Errorf("add certificate to app %s: the certificate is nil", clientID)
+	}
+	if _, ok := s.findApp(clientID); !ok {
+		return fmt.Errorf("add certificate to app %s: no app has this client ID; add it to Options.Apps first", clientID)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := strings.ToLower(clientID)
+	s.certificates[id] = append(s.certificates[id], cert)
+	return nil
+}
+
+// appCertificates returns the certificates registered for clientID.
+func (s *Server) appCertificates(clientID string) []*x509.Certificate {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*x509.Certificate(nil), s.certificates[strings.ToLower(clientID)]...)
 }
 
 // TokenRequests returns the number of requests the token endpoint received,

@@ -24,14 +24,16 @@ type tokenResponse struct {
 
 // serveToken handles a request to the token endpoint of tenant. It checks the
 // request in the order Entra ID reports problems: method, tenant, grant type,
-// client ID, scope, application, client secret, resource.
+// resource parameter, client ID, scope, application, client credential,
+// resource.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant string) {
 	if r.Method != http.MethodPost {
 		s.writeError(w, r, errMethodNotAllowed(r.Method))
 		return
 	}
 
-	if s.opts.TenantID == "" || !strings.EqualFold(tenant, s.opts.TenantID) {
+	metaTenant := isMetaTenant(tenant)
+	if !metaTenant && (s.opts.TenantID == "" || !strings.EqualFold(tenant, s.opts.TenantID)) {
 		s.writeError(w, r, errTenantNotFound(tenant))
 		return
 	}
@@ -51,6 +53,18 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 	}
 	if grantType != "client_credentials" {
 		s.writeError(w, r, errUnsupportedGrantType(grantType))
+		return
+	}
+
+	if metaTenant {
+		s.writeError(w, r, errTenantNotIdentified())
+		return
+	}
+
+	// The v1.0 endpoint took the resource as its own parameter. The v2.0
+	// endpoint rejects it even when the scope is also right.
+	if _, sent := r.PostForm["resource"]; sent {
+		s.writeError(w, r, errResourceParameter())
 		return
 	}
 
@@ -76,8 +90,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 		return
 	}
 
-	if secretErr := s.checkSecret(app, creds.secret); secretErr != nil {
-		s.writeError(w, r, *secretErr)
+	if authErr := s.authenticateClient(r, app, creds); authErr != nil {
+		s.writeError(w, r, *authErr)
 		return
 	}
 
@@ -87,6 +101,33 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, tenant strin
 	}
 
 	s.issueToken(w, r, app, resource)
+}
+
+// isMetaTenant reports whether tenant is one of the names that stand for
+// "any organization" rather than one tenant. The client credentials grant
+// needs a real tenant, because no user signs in to choose one.
+func isMetaTenant(tenant string) bool {
+	return strings.EqualFold(tenant, "common") || strings.EqualFold(tenant, "organizations")
+}
+
+// authenticateClient checks the client's credential: a client assertion
+// when the request has one, the client secret otherwise. RFC 6749 §2.3
+// allows one authentication method per request.
+func (s *Server) authenticateClient(r *http.Request, app App, creds clientCredentials) *tokenError {
+	if creds.assertion == "" {
+		return s.checkSecret(app, creds.secret)
+	}
+
+	if creds.secret != "" {
+		return fail(errSecretAndAssertion())
+	}
+	if creds.assertionType == "" {
+		return fail(errMissingParameter("client_assertion_type"))
+	}
+	if creds.assertionType != jwtBearerAssertionType {
+		return fail(errUnexpectedAssertionType())
+	}
+	return s.checkAssertion(r, app, creds.assertion)
 }
 
 // parseScope returns the resource named by a client credentials scope, which
@@ -122,8 +163,6 @@ func (s *Server) findApp(clientID string) (App, bool) {
 // checkSecret compares the sent secret with the app's secret in constant
 // time, then checks that the secret has not expired.
 func (s *Server) checkSecret(app App, sent string) *tokenError {
-	// NOTE: client assertions (certificate credentials) are not emulated, so
-	// a request with client_assertion and no secret fails as if it had none.
 	if sent == "" {
 		e := errClientSecretMissing()
 		return &e
