@@ -2,6 +2,8 @@ package outbound
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -20,15 +23,20 @@ const DefaultMaxResponseBytes = 10 << 20
 // MaxRedirects is how many redirects the client follows for one request.
 const MaxRedirects = 5
 
+// defaultConnectTimeout bounds the dial and the TLS handshake of the client
+// that HTTPClient and Do use. It equals fieldlink.DefaultConnectTimeout.
+const defaultConnectTimeout = 10 * time.Second
+
 // Options configures a Client. The zero value blocks loopback and private
 // addresses and limits response bodies to 10 MiB.
 type Options struct {
-	// AllowLoopback allows 127.0.0.0/8 and ::1. Defaults to false.
+	// AllowLoopback allows 127.0.0.0/8 and ::1 for every datasource.
+	// Defaults to false.
 	AllowLoopback bool
 
 	// AllowPrivate allows the private ranges of RFC 1918 (10/8, 172.16/12,
 	// 192.168/16), RFC 4193 (fc00::/7) and the shared address space of
-	// RFC 6598 (100.64/10). Defaults to false.
+	// RFC 6598 (100.64/10) for every datasource. Defaults to false.
 	AllowPrivate bool
 
 	// MaxResponseBytes limits the size of a response body in bytes.
@@ -47,14 +55,24 @@ type Client struct {
 	maxBytes int64
 	logger   *slog.Logger
 	http     *http.Client
+
+	// fingerprintKey keys the HMAC that names cached per-datasource
+	// clients, so the keys kept in memory reveal nothing of a TLS key.
+	fingerprintKey []byte
+
+	mu      sync.Mutex
+	clients map[string]*cachedClient
+	uses    uint64
 }
 
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
 	c := &Client{
-		guard:    guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
-		maxBytes: opts.MaxResponseBytes,
-		logger:   opts.Logger,
+		guard:          guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
+		maxBytes:       opts.MaxResponseBytes,
+		logger:         opts.Logger,
+		fingerprintKey: []byte(rand.Text()),
+		clients:        make(map[string]*cachedClient),
 	}
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
@@ -63,10 +81,28 @@ func New(opts Options) *Client {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 
+	c.http = c.newHTTPClient(transportSettings{guard: c.guard, connectTimeout: defaultConnectTimeout})
+	return c
+}
+
+// transportSettings is the configuration that a transport is built from.
+type transportSettings struct {
+	guard          guard
+	connectTimeout time.Duration
+	// tlsConfig is nil for the system roots without a client certificate.
+	tlsConfig *tls.Config
+}
+
+// newHTTPClient returns a client whose transport dials through g, follows
+// redirects by checkRedirect and limits response bodies.
+func (c *Client) newHTTPClient(s transportSettings) *http.Client {
+	g := s.guard
 	dialer := &net.Dialer{
-		Timeout:   10 * time.Second,
+		Timeout:   s.connectTimeout,
 		KeepAlive: 30 * time.Second,
-		Control:   c.control,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			return control(g, address)
+		},
 	}
 	transport := &http.Transport{
 		// Proxy stays nil: a proxy from the environment would dial in our
@@ -78,27 +114,32 @@ func New(opts Options) *Client {
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   s.connectTimeout,
 		ExpectContinueTimeout: time.Second,
 	}
-	c.http = &http.Client{
+	if s.tlsConfig != nil {
+		transport.TLSClientConfig = s.tlsConfig
+	}
+
+	return &http.Client{
 		Transport:     &limitTransport{base: transport, maxBytes: c.maxBytes},
 		CheckRedirect: checkRedirect,
 	}
-	return c
 }
 
-// HTTPClient returns the guarded *http.Client, for libraries that take one,
-// such as golang.org/x/oauth2. It must not be modified.
+// HTTPClient returns the guarded *http.Client with the server-wide
+// allowances, the default connect timeout and the system roots. It must not
+// be modified. Requests for a datasource use For instead.
 func (c *Client) HTTPClient() *http.Client {
 	return c.http
 }
 
-// Do sends req through the guard. Reading the response body fails with a
-// *ResponseTooLargeError past the size limit.
+// Do sends req through the guard with the client of HTTPClient. Reading the
+// response body fails with a *ResponseTooLargeError past the size limit.
 //
-// NOTE: Do sends each request once. It does not retry 429 or 503 responses or
-// honor Retry-After, so callers receive those statuses as they are.
+// NOTE: Do and the clients of For send each request once. They do not retry
+// 429 or 503 responses or honor Retry-After, so callers receive those
+// statuses as they are.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return c.http.Do(req)
 }
@@ -106,13 +147,13 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 // control runs after DNS resolution and before each connect, with the IP
 // address that is about to be dialed, so a DNS answer that changes between a
 // check and the dial cannot reach a blocked address.
-func (c *Client) control(network, address string, _ syscall.RawConn) error {
+func control(g guard, address string) error {
 	addrPort, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("parse dialed address %q: %w", address, err)
 	}
 
-	if blocked := c.guard.check(addrPort.Addr().WithZone("")); blocked != nil {
+	if blocked := g.check(addrPort.Addr().WithZone("")); blocked != nil {
 		return blocked
 	}
 	return nil
@@ -223,6 +264,14 @@ func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 	resp.Body = &limitedBody{body: resp.Body, remaining: t.maxBytes, err: tooLarge}
 	return resp, nil
+}
+
+// CloseIdleConnections closes the idle connections of the base transport,
+// so http.Client.CloseIdleConnections reaches it.
+func (t *limitTransport) CloseIdleConnections() {
+	if closer, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		closer.CloseIdleConnections()
+	}
 }
 
 // limitedBody returns err once more than the limit has been read.

@@ -5,11 +5,18 @@ import (
 	"net/netip"
 )
 
-// Settings that allow blocked address ranges, named as the fieldlink command
-// line names them.
+// Settings that allow blocked address ranges for every datasource, named as
+// the fieldlink command line names them.
 const (
 	SettingAllowLoopback = "--allow-loopback"
 	SettingAllowPrivate  = "--allow-private-networks"
+)
+
+// Settings that allow blocked address ranges for one datasource, named as
+// the API names them.
+const (
+	DatasourceSettingAllowLoopback = "allowLoopback"
+	DatasourceSettingAllowPrivate  = "allowPrivateNetworks"
 )
 
 // AddressError reports a connection to an address that the guard blocks.
@@ -20,9 +27,12 @@ type AddressError struct {
 	Addr netip.Addr
 	// Reason names the range Addr is in, for example "loopback".
 	Reason string
-	// Setting is the command-line flag that allows the range, or empty when
-	// no setting allows it.
+	// Setting is the command-line flag that allows the range for every
+	// datasource, or empty when no setting allows it.
 	Setting string
+	// DatasourceSetting is the datasource field that allows the range for
+	// that datasource alone, or empty when no setting allows it.
+	DatasourceSetting string
 }
 
 // Error names the host, the blocked address and the setting that allows it.
@@ -33,10 +43,15 @@ func (e *AddressError) Error() string {
 	}
 
 	msg := fmt.Sprintf("connect to %s: blocked address %s (%s)", host, e.Addr, e.Reason)
-	if e.Setting == "" {
+	switch {
+	case e.Setting == "" && e.DatasourceSetting == "":
 		return msg + ": fieldlink never connects to it"
+	case e.DatasourceSetting == "":
+		return msg + ": start fieldlink with " + e.Setting + " to allow it"
+	case e.Setting == "":
+		return msg + ": set the datasource's " + e.DatasourceSetting + " to allow it"
 	}
-	return msg + ": start fieldlink with " + e.Setting + " to allow it"
+	return msg + ": set the datasource's " + e.DatasourceSetting + " or start fieldlink with " + e.Setting + " to allow it"
 }
 
 // guard decides which IP addresses the client may connect to.
@@ -81,7 +96,14 @@ func (g guard) check(addr netip.Addr) *AddressError {
 	}
 
 	block := func(reason, setting string) *AddressError {
-		return &AddressError{Addr: addr, Reason: reason, Setting: setting}
+		blocked := &AddressError{Addr: addr, Reason: reason, Setting: setting}
+		switch setting {
+		case SettingAllowLoopback:
+			blocked.DatasourceSetting = DatasourceSettingAllowLoopback
+		case SettingAllowPrivate:
+			blocked.DatasourceSetting = DatasourceSettingAllowPrivate
+		}
+		return blocked
 	}
 
 	for _, m := range metadataAddrs {

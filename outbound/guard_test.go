@@ -74,6 +74,10 @@ func TestAddressErrorMessage(t *testing.T) {
 			want: "connect to 10.0.0.5: blocked address 10.0.0.5 (private network): start fieldlink with --allow-private-networks to allow it",
 		},
 		{
+			err:  &AddressError{Host: "api.internal", Addr: netip.MustParseAddr("127.0.0.1"), Reason: "loopback", Setting: SettingAllowLoopback, DatasourceSetting: DatasourceSettingAllowLoopback},
+			want: "connect to api.internal: blocked address 127.0.0.1 (loopback): set the datasource's allowLoopback or start fieldlink with --allow-loopback to allow it",
+		},
+		{
 			err:  &AddressError{Host: "metadata.example", Addr: netip.MustParseAddr("169.254.169.254"), Reason: "link-local"},
 			want: "connect to metadata.example: blocked address 169.254.169.254 (link-local): fieldlink never connects to it",
 		},
