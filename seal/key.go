@@ -8,53 +8,132 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 )
 
-// EnvVar is the environment variable that contains the master key.
+// EnvVar is the environment variable that contains the master key, or
+// several master keys separated by commas, newest first.
 const EnvVar = "FIELDLINK_MASTER_KEY"
 
 // keyForm describes the accepted key encoding in error messages.
 const keyForm = "base64 (standard or URL encoding) of 32 random bytes, for example the output of `openssl rand -base64 32`"
 
-// LoadKey returns the master key. When envValue (the value of
-// FIELDLINK_MASTER_KEY) is not empty it is decoded as base64 of 32 bytes and
-// keyFile is not touched. Otherwise the key is read from keyFile. When that
-// file does not exist, LoadKey creates it with mode 0600 and a fresh random
-// key, and created reports this so the caller can log it. A key file that
-// group or others can read or write is rejected. Errors never contain the key.
-func LoadKey(envValue, keyFile string) (key []byte, created bool, err error) {
+// LoadKeys returns the master keys, newest first. When envValue (the value
+// of FIELDLINK_MASTER_KEY) is not empty it is read as one base64 key of 32
+// bytes, or several separated by commas, and keyFile is not touched.
+// Otherwise the keys are read from keyFile, one a line (see ReadKeyFile).
+// When that file does not exist, LoadKeys creates it with mode 0600 and a
+// fresh random key, and created reports this so the caller can log it.
+// Errors never contain a key.
+func LoadKeys(envValue, keyFile string) (keys [][]byte, created bool, err error) {
 	if envValue != "" {
-		key, err := decodeKey(envValue)
+		keys, err := ParseKeys(envValue)
 		if err != nil {
-			return nil, false, fmt.Errorf("invalid %s: %w. Set it to %s", EnvVar, err, keyForm)
+			return nil, false, fmt.Errorf("invalid %s: %w. Set it to %s, or to several such keys separated by commas, newest first", EnvVar, err, keyForm)
 		}
-		return key, false, nil
+		return keys, false, nil
 	}
 
 	if keyFile == "" {
 		return nil, false, fmt.Errorf("load master key: %s is not set and no key file path was given", EnvVar)
 	}
 
-	key, err = readKeyFile(keyFile)
+	keys, err = ReadKeyFile(keyFile)
 	if err == nil {
-		return key, false, nil
+		return keys, false, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, false, err
 	}
 
-	key, err = createKeyFile(keyFile)
+	key, err := createKeyFile(keyFile)
 	if errors.Is(err, fs.ErrExist) {
-		// Another process created the file first: use its key.
-		key, err = readKeyFile(keyFile)
-		return key, false, err
+		// Another process created the file first: use its keys.
+		keys, err = ReadKeyFile(keyFile)
+		return keys, false, err
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	return key, true, nil
+	return [][]byte{key}, true, nil
+}
+
+// LoadKey returns the newest master key from the sources of LoadKeys, for
+// callers that seal and open with one key. Use LoadKeys or LoadSealer to open
+// values sealed under the older keys of a rotation.
+func LoadKey(envValue, keyFile string) (key []byte, created bool, err error) {
+	keys, created, err := LoadKeys(envValue, keyFile)
+	if err != nil {
+		return nil, false, err
+	}
+	return keys[0], created, nil
+}
+
+// LoadSealer returns a Sealer for the master keys of LoadKeys. When the keys
+// come from keyFile, the Sealer reads the file again when it meets a value
+// sealed under a key ID it lacks, so a running server picks up a key
+// rotation done by another process without a restart. Keys from the
+// environment cannot change while the process runs, so they are not
+// reloaded.
+func LoadSealer(envValue, keyFile string) (s *Sealer, created bool, err error) {
+	keys, created, err := LoadKeys(envValue, keyFile)
+	if err != nil {
+		return nil, false, err
+	}
+
+	var opts RingOptions
+	if envValue == "" {
+		opts.ReloadFunc = func() ([][]byte, error) { return ReadKeyFile(keyFile) }
+	}
+	s, err = NewRing(keys, opts)
+	if err != nil {
+		return nil, false, err
+	}
+	return s, created, nil
+}
+
+// ParseKeys decodes one base64 key of 32 bytes, or several separated by
+// commas. Its errors name the position of a bad key, never its content.
+func ParseKeys(text string) ([][]byte, error) {
+	parts := strings.Split(text, ",")
+
+	keys := make([][]byte, 0, len(parts))
+	for i, part := range parts {
+		key, err := DecodeKey(part)
+		if err != nil {
+			if len(parts) == 1 {
+				return nil, err
+			}
+			return nil, fmt.Errorf("key %d of %d: %w", i+1, len(parts), err)
+		}
+		keys = append(keys, key)
+	}
+
+	if _, err := newRing(keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// DecodeKey decodes one base64 key of 32 bytes, in standard or URL
+// encoding, padded or not, ignoring surrounding white space. Its errors
+// describe the length, never the content.
+func DecodeKey(text string) ([]byte, error) {
+	return decodeKey(text)
+}
+
+// EncodeKey returns the standard base64 form of a key, as written to the key
+// file and accepted by FIELDLINK_MASTER_KEY.
+func EncodeKey(key []byte) string {
+	return base64.StdEncoding.EncodeToString(key)
+}
+
+// GenerateKey returns a new random 32-byte key.
+func GenerateKey() []byte {
+	key := make([]byte, KeySize)
+	// Since Go 1.24, crypto/rand.Read never returns an error.
+	_, _ = rand.Read(key)
+	return key
 }
 
 // decodeKey decodes base64 in any of the four standard alphabets and
@@ -81,34 +160,6 @@ func decodeKey(text string) ([]byte, error) {
 	return nil, fmt.Errorf("value of %d characters is not valid base64", len(text))
 }
 
-// readKeyFile reads and decodes a key file after checking its permissions.
-func readKeyFile(path string) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read master key file %s: %w", path, err)
-	}
-
-	if info.IsDir() {
-		return nil, fmt.Errorf("read master key file %s: it is a directory, so give the path of a file", path)
-	}
-
-	// Windows has no Unix permission bits to check.
-	if runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("master key file %s has mode %04o, so other users can read or change it: run `chmod 600 %s`", path, info.Mode().Perm(), path)
-	}
-
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read master key file %s: %w", path, err)
-	}
-
-	key, err := decodeKey(string(data))
-	if err != nil {
-		return nil, fmt.Errorf("master key file %s does not contain a valid key: %w. It must contain %s", path, err, keyForm)
-	}
-	return key, nil
-}
-
 // createKeyFile writes a fresh random key to path. The key is written to a
 // temporary file first and then linked into place, so a concurrent reader
 // never sees a partly written key. An existing file is never replaced, and
@@ -119,10 +170,7 @@ func createKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("create master key file %s: %w", path, err)
 	}
 
-	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("create master key file %s: generate key: %w", path, err)
-	}
+	key := GenerateKey()
 
 	// os.CreateTemp creates the file with mode 0600.
 	tmp, err := os.CreateTemp(dir, ".fieldlink-key-*")
@@ -131,7 +179,7 @@ func createKeyFile(path string) ([]byte, error) {
 	}
 	defer os.Remove(tmp.Name())
 
-	_, err = tmp.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	_, err = tmp.WriteString(EncodeKey(key) + "\n")
 	if err == nil {
 		err = tmp.Sync()
 	}

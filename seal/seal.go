@@ -34,8 +34,8 @@ var (
 	// version, so it was not written by this package.
 	ErrMalformed = errors.New("sealed value is malformed")
 
-	// ErrWrongKey means the blob was sealed under a different
-	// key-encryption key than the Sealer's.
+	// ErrWrongKey means the blob was sealed under a key-encryption key that
+	// is not in the Sealer's key ring. Open returns it as a *WrongKeyError.
 	ErrWrongKey = errors.New("sealed value was sealed under a different key")
 
 	// ErrAuthentication means the blob was changed after sealing, or was
@@ -43,41 +43,8 @@ var (
 	ErrAuthentication = errors.New("sealed value failed authentication: it was changed or belongs to another record")
 )
 
-// Sealer seals and opens secrets under one key-encryption key. It is safe
-// for concurrent use.
-//
-// NOTE: a Sealer holds one key, so rotating the master key needs every blob
-// opened with the old Sealer and sealed again with the new one. Nothing does
-// that yet.
-type Sealer struct {
-	kek   cipher.AEAD
-	keyID [keyIDSize]byte
-}
-
-// New returns a Sealer for the 32-byte key-encryption key.
-func New(key []byte) (*Sealer, error) {
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("create sealer: key is %d bytes, want %d", len(key), KeySize)
-	}
-
-	kek, err := newGCM(key)
-	if err != nil {
-		return nil, fmt.Errorf("create sealer: %w", err)
-	}
-
-	s := &Sealer{kek: kek}
-	s.keyID = deriveKeyID(key)
-	return s, nil
-}
-
-// KeyID returns the hex ID of the key-encryption key, as written into every
-// sealed blob. It is derived from the key by a one-way hash and is safe to
-// log.
-func (s *Sealer) KeyID() string {
-	return hex.EncodeToString(s.keyID[:])
-}
-
-// Seal encrypts plaintext under a fresh data key and returns the blob.
+// Seal encrypts plaintext under a fresh data key, wraps the data key under
+// the primary key of the ring, and returns the blob.
 // associatedData is authenticated but not encrypted, and Open must be given
 // the same bytes.
 func (s *Sealer) Seal(plaintext []byte, associatedData []byte) ([]byte, error) {
@@ -91,9 +58,11 @@ func (s *Sealer) Seal(plaintext []byte, associatedData []byte) ([]byte, error) {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 
+	primary := s.primary()
+
 	out := make([]byte, 0, overhead+len(plaintext))
 	out = append(out, version1)
-	out = append(out, s.keyID[:]...)
+	out = append(out, primary.id[:]...)
 	header := out[:headerSize]
 
 	// The data key is wrapped with the header as associated data, so a
@@ -103,7 +72,7 @@ func (s *Sealer) Seal(plaintext []byte, associatedData []byte) ([]byte, error) {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
 	out = append(out, wrapNonce...)
-	out = s.kek.Seal(out, wrapNonce, dataKey, header)
+	out = primary.kek.Seal(out, wrapNonce, dataKey, header)
 
 	nonce, err := randomNonce()
 	if err != nil {
@@ -115,21 +84,21 @@ func (s *Sealer) Seal(plaintext []byte, associatedData []byte) ([]byte, error) {
 }
 
 // Open authenticates and decrypts a blob written by Seal with the same
-// associated data. It returns ErrMalformed, ErrWrongKey or
-// ErrAuthentication, wrapped, when the blob cannot be opened.
+// associated data, under whichever key of the ring the blob names. When the
+// ring lacks that key and a reload function is set, Open reloads the ring
+// once and tries again. It returns ErrMalformed, a *WrongKeyError (matching
+// ErrWrongKey) or ErrAuthentication, wrapped, when the blob cannot be opened.
 func (s *Sealer) Open(ciphertext []byte, associatedData []byte) ([]byte, error) {
-	if len(ciphertext) < overhead {
-		return nil, fmt.Errorf("open: %w: %d bytes is shorter than the minimum of %d", ErrMalformed, len(ciphertext), overhead)
-	}
-
-	if ciphertext[0] != version1 {
-		return nil, fmt.Errorf("open: %w: unknown format version %d", ErrMalformed, ciphertext[0])
+	if err := checkFormat(ciphertext); err != nil {
+		return nil, fmt.Errorf("open: %w", err)
 	}
 
 	header := ciphertext[:headerSize]
-	keyID := header[1:headerSize]
-	if string(keyID) != string(s.keyID[:]) {
-		return nil, fmt.Errorf("open: %w: blob key ID %s, this key's ID %s", ErrWrongKey, hex.EncodeToString(keyID), s.KeyID())
+	var keyID [keyIDSize]byte
+	copy(keyID[:], header[1:headerSize])
+	key, err := s.keyFor(keyID)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
 	}
 
 	rest := ciphertext[headerSize:]
@@ -137,7 +106,7 @@ func (s *Sealer) Open(ciphertext []byte, associatedData []byte) ([]byte, error) 
 	wrapped, rest := rest[:wrappedKeySize], rest[wrappedKeySize:]
 	nonce, sealed := rest[:nonceSize], rest[nonceSize:]
 
-	dataKey, err := s.kek.Open(nil, wrapNonce, wrapped, header)
+	dataKey, err := key.kek.Open(nil, wrapNonce, wrapped, header)
 	if err != nil {
 		return nil, fmt.Errorf("open: unwrap data key: %w", ErrAuthentication)
 	}
@@ -152,6 +121,28 @@ func (s *Sealer) Open(ciphertext []byte, associatedData []byte) ([]byte, error) 
 		return nil, fmt.Errorf("open: %w", ErrAuthentication)
 	}
 	return plaintext, nil
+}
+
+// checkFormat returns an error matching ErrMalformed unless blob has the
+// length and version of a blob written by Seal.
+func checkFormat(blob []byte) error {
+	if len(blob) < overhead {
+		return fmt.Errorf("%w: %d bytes is shorter than the minimum of %d", ErrMalformed, len(blob), overhead)
+	}
+	if blob[0] != version1 {
+		return fmt.Errorf("%w: unknown format version %d", ErrMalformed, blob[0])
+	}
+	return nil
+}
+
+// BlobKeyID returns the hex ID of the key that blob was sealed under,
+// without opening it. It returns an error matching ErrMalformed for a blob
+// not written by Seal.
+func BlobKeyID(blob []byte) (string, error) {
+	if err := checkFormat(blob); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(blob[1:headerSize]), nil
 }
 
 // dataAAD returns the associated data of the payload encryption: the header

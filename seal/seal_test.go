@@ -2,6 +2,7 @@ package seal
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func TestSealHeader(t *testing.T) {
 	if sealed[0] != version1 {
 		t.Errorf("version byte = %d, want %d", sealed[0], version1)
 	}
-	if got := sealed[1:headerSize]; !bytes.Equal(got, s.keyID[:]) {
+	if got := sealed[1:headerSize]; hex.EncodeToString(got) != s.KeyID() {
 		t.Errorf("key ID = %x, want %s", got, s.KeyID())
 	}
 	if got, want := len(sealed), overhead+1; got != want {
@@ -152,7 +153,11 @@ func TestOpenChangedKeyIDFails(t *testing.T) {
 
 	// A blob relabelled with the other key's ID still fails, because the
 	// header is authenticated with the data key.
-	copy(sealed[1:headerSize], other.keyID[:])
+	otherID, err := hex.DecodeString(other.KeyID())
+	if err != nil {
+		t.Fatalf("decode key ID: %v", err)
+	}
+	copy(sealed[1:headerSize], otherID)
 	_, err = other.Open(sealed, nil)
 	if !errors.Is(err, ErrAuthentication) {
 		t.Errorf("err = %v, want ErrAuthentication", err)
