@@ -55,6 +55,60 @@ func TestTokenErrors(t *testing.T) {
 			wantMessage: "Tenant '11111111-2222-3333-4444-555555555555' not found.",
 		},
 		{
+			name:        "common tenant",
+			tenant:      "common",
+			form:        withClient(clientID, secret),
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    50059,
+			wantMessage: "No tenant-identifying information found in either the request or implied by any provided credentials.",
+		},
+		{
+			name:        "organizations tenant",
+			tenant:      "Organizations",
+			form:        withClient(clientID, secret),
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    50059,
+			wantMessage: "No tenant-identifying information found in either the request or implied by any provided credentials.",
+		},
+		{
+			name:        "common tenant without grant type",
+			tenant:      "common",
+			form:        url.Values{"client_id": {clientID}, "client_secret": {secret}, "scope": {graphScope}},
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    900144,
+			wantMessage: "The request body must contain the following parameter: 'grant_type'.",
+		},
+		{
+			name:        "consumers tenant",
+			tenant:      "consumers",
+			form:        withClient(clientID, secret),
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    90002,
+			wantMessage: "Tenant 'consumers' not found.",
+		},
+		{
+			name:        "resource parameter",
+			form:        body(map[string]string{"client_id": clientID, "client_secret": secret, "resource": graphResource}),
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    901002,
+			wantMessage: "The 'resource' request parameter is not supported.",
+		},
+		{
+			name: "resource parameter without scope",
+			form: url.Values{
+				"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}, "resource": {graphResource},
+			},
+			wantStatus:  400,
+			wantError:   "invalid_request",
+			wantCode:    901002,
+			wantMessage: "The 'resource' request parameter is not supported.",
+		},
+		{
 			name:        "missing grant type",
 			form:        url.Values{"client_id": {clientID}, "client_secret": {secret}, "scope": {graphScope}},
 			wantStatus:  400,
@@ -314,6 +368,17 @@ func TestErrorPageDescribesCode(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(page), "AADSTS7000215: ") {
 		t.Errorf("page = %q, want it to start with the code", page)
+	}
+
+	for _, code := range []int{50059, 901002, 9002313, 90011, 50027, 5002738, 5002730, 50048, 700021, 700023, 700024, 700027, 50013} {
+		resp, err := http.Get(fmt.Sprintf("%s/error?code=%d", f.http.URL, code))
+		if err != nil {
+			t.Fatalf("GET code %d: %v", code, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("code %d: status = %d, want 200", code, resp.StatusCode)
+		}
 	}
 
 	resp, err = http.Get(f.http.URL + "/error?code=1")

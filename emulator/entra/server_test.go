@@ -59,11 +59,13 @@ func (f fixture) tokenURL(tenant string) string {
 	return f.http.URL + "/" + tenant + "/oauth2/v2.0/token"
 }
 
-func setup(t *testing.T) fixture {
+// setup starts a server for tenantID with two apps. Each edit changes the
+// options before New.
+func setup(t *testing.T, edits ...func(*entra.Options)) fixture {
 	t.Helper()
 
 	c := &clock{now: time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)}
-	srv := entra.New(entra.Options{
+	opts := entra.Options{
 		TenantID: tenantID,
 		Apps: []entra.App{
 			{
@@ -82,7 +84,11 @@ func setup(t *testing.T) fixture {
 		},
 		Resources: []string{graphResource},
 		Now:       c.Now,
-	})
+	}
+	for _, edit := range edits {
+		edit(&opts)
+	}
+	srv := entra.New(opts)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 
