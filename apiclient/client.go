@@ -37,18 +37,6 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d, %s)", e.Message, e.Status, e.Code)
 }
 
-// CreateDatasource creates a datasource.
-func (c *Client) CreateDatasource(ctx context.Context, ds httpapi.DatasourceBody) (httpapi.DatasourceBody, error) {
-	var out httpapi.DatasourceBody
-	return out, c.do(ctx, http.MethodPost, "/api/v1/datasources", ds, &out)
-}
-
-// TestDatasource runs Test connection on a saved datasource.
-func (c *Client) TestDatasource(ctx context.Context, id string) (fieldlink.TestResult, error) {
-	var out fieldlink.TestResult
-	return out, c.do(ctx, http.MethodPost, "/api/v1/datasources/"+id+"/test", nil, &out)
-}
-
 // CreateItem creates a connected item.
 func (c *Client) CreateItem(ctx context.Context, it httpapi.ItemBody) (httpapi.ItemBody, error) {
 	var out httpapi.ItemBody
