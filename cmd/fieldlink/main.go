@@ -5,6 +5,8 @@
 //
 //	fieldlink serve [flags]   run the server for real use
 //	fieldlink demo [--once]   run the end-to-end demo on loopback
+//	fieldlink datasource ...  manage datasources through the REST API
+//	fieldlink doctor          report expiring secrets and unhealthy datasources
 //	fieldlink version         print the version
 package main
 
@@ -48,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return runDemo(ctx, args[1:], stdout, stderr)
+	case "datasource":
+		return runDatasource(ctx, args[1:], stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fieldlink", version)
 		return nil
@@ -56,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	usage(stderr)
-	return fmt.Errorf("unknown command %q: use serve, demo or version", args[0])
+	return fmt.Errorf("unknown command %q: use one of the commands listed above", args[0])
 }
 
 func usage(w io.Writer) {
@@ -65,6 +71,8 @@ func usage(w io.Writer) {
 Commands:
   serve     run the server (see "fieldlink serve -h")
   demo      run the end-to-end demo against built-in emulators (see "fieldlink demo -h")
+  datasource  create, list, show, update, delete or test datasources (see "fieldlink datasource -h")
+  doctor    report expiring secrets and certificates, unhealthy datasources and warnings
   version   print the version
 `)
 }
