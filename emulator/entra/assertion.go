@@ -14,8 +14,8 @@ import (
 // supportedAlgorithms lists the JWS algorithms a client assertion may be
 // signed with, in the order error messages name them.
 //
-// NOTE: Entra ID's certificate credentials page asks for PS256, and RS256 is
-// what most clients send. In 2021 Entra ID answered an ES384 assertion with
+// NOTE: Entra ID's certificate credentials page documents PS256, and RS256 is
+// what most clients send. In 2021 Entra ID rejected an ES384 assertion with
 // "Supported signing algorithms are: 'RS256, HS256'", so whether it accepts
 // ES256 today is not confirmed. HS256 (a secret as the key) is not emulated.
 var supportedAlgorithms = []string{"RS256", "PS256", "ES256"}

@@ -15,21 +15,21 @@ import (
 // to. The emulator only names it, and never sends a request there.
 const certificateCredentialsDocs = "https://learn.microsoft.com/entra/identity-platform/certificate-credentials"
 
-// assertionTimeLayout is how Entra ID writes times in AADSTS700024: UTC with
+// assertionTimeLayout is the time layout of AADSTS700024 messages: UTC with
 // seven fractional digits.
 const assertionTimeLayout = "2006-01-02T15:04:05.0000000Z"
 
-// keyTimeLayout is how Entra ID writes a certificate's validity in
-// AADSTS700027.
+// keyTimeLayout is the layout of a certificate's validity in AADSTS700027
+// messages.
 const keyTimeLayout = "01/02/2006 15:04:05"
 
-// errTenantNotIdentified is Entra ID's answer to a client credentials request
+// errTenantNotIdentified is Entra ID's error for a client credentials request
 // sent to /common or /organizations, which name no tenant whose app could be
 // signed in.
 //
 // NOTE: reports from 2018 say Entra ID issued a token from the app's home
 // tenant for a single-tenant app on /common. The emulator always rejects.
-// AADSTS9001023 is the answer for grant types such as password over /common
+// AADSTS9001023 is the error for grant types such as password over /common
 // or /consumers, and its text sends the client to /organizations, so it does
 // not fit here.
 func errTenantNotIdentified() tokenError {
@@ -37,14 +37,14 @@ func errTenantNotIdentified() tokenError {
 		"No tenant-identifying information found in either the request or implied by any provided credentials."}
 }
 
-// errResourceParameter is the v2.0 endpoint's answer to the v1.0 resource
+// errResourceParameter is the v2.0 endpoint's error for the v1.0 resource
 // parameter.
 func errResourceParameter() tokenError {
 	return tokenError{http.StatusBadRequest, "invalid_request", CodeResourceParameter,
 		"The 'resource' request parameter is not supported."}
 }
 
-// errSecretAndAssertion is the answer to a request that authenticates with a
+// errSecretAndAssertion is the error for a request that authenticates with a
 // secret and an assertion at once, which RFC 6749 §2.3 forbids.
 //
 // NOTE: which code Entra ID returns for this case is not confirmed. The
@@ -54,8 +54,8 @@ func errSecretAndAssertion() tokenError {
 		"Invalid request. Request is malformed or invalid."}
 }
 
-// errUnexpectedAssertionType is the answer to a client_assertion_type other
-// than jwt-bearer. The text is the one Azure AD sent in 2016.
+// errUnexpectedAssertionType is the error for a client_assertion_type other
+// than jwt-bearer, with the text Azure AD returned in 2016.
 func errUnexpectedAssertionType() tokenError {
 	return tokenError{http.StatusBadRequest, "invalid_request", CodeUnexpectedAssertionType,
 		"Unexpected client assertion type."}
@@ -146,8 +146,8 @@ func errAssertionAlreadyUsed(jti string) tokenError {
 }
 
 // errAssertionWithoutJTI reports an assertion with no jti when
-// Options.RejectReplayedAssertions is set, since a replay cannot be told
-// apart without one.
+// Options.RejectReplayedAssertions is set, because a replay cannot be
+// detected without one.
 func errAssertionWithoutJTI() tokenError {
 	return tokenError{http.StatusUnauthorized, "invalid_client", CodeAssertionAlreadyUsed,
 		"Assertion is invalid: it has no jti claim. Sign each assertion with a new, unique jti."}

@@ -46,7 +46,7 @@ func sha1Thumbprint(cert *x509.Certificate) []byte {
 	return sum[:]
 }
 
-// decodeThumbprint decodes a thumbprint header. RFC 7515 asks for base64url
+// decodeThumbprint decodes a thumbprint header. RFC 7515 specifies base64url
 // without padding, and the padded form is decoded too because ADAL for
 // Python sent it. A hex thumbprint, as the Azure portal shows it, is not
 // base64url of the digest and never matches.

@@ -12,6 +12,6 @@
 // Entra ID uses, with AADSTS codes in error_description and error_codes, so
 // clients meet the same errors as with a real tenant. Most messages follow
 // texts Entra ID returned from 2016 to 2025, and Entra ID changes them from
-// time to time. The few cases where the emulator chose the code or the text
-// itself say so where the error is built.
+// time to time. A comment where each error is built marks the few codes and
+// texts that the emulator chose itself.
 package entra

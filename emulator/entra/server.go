@@ -76,9 +76,9 @@ type Options struct {
 	// MaxAssertionLifetime is the longest time from a client assertion's nbf
 	// to its exp that the server accepts. An assertion without nbf is
 	// measured from its iat, and one without either from the current time.
-	// Zero means no limit, which is what Entra ID does: its certificate
-	// credentials page (January 2025) says it places no restriction on exp
-	// and asks clients to keep assertions to 5-10 minutes.
+	// Zero means no limit, as in Entra ID: its certificate credentials page
+	// (January 2025) states that it places no restriction on exp, and
+	// recommends assertions of 5-10 minutes.
 	MaxAssertionLifetime time.Duration
 
 	// RejectReplayedAssertions reports whether a client assertion is
