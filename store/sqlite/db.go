@@ -103,7 +103,9 @@ func Open(ctx context.Context, path string, sealer *seal.Sealer, logger *slog.Lo
 // only the first: WAL lets readers run beside the writer, busy_timeout waits
 // for locks held by other processes, foreign_keys enforces REFERENCES, and
 // synchronous=NORMAL is durable in WAL mode except for the last commits
-// before a power loss. _txlock=immediate takes the write lock at BEGIN, so a
+// before a power loss. secure_delete overwrites deleted content with zeros,
+// so an updated or deleted sealed secret leaves no copy in the file's free
+// space (Reseal relies on it). _txlock=immediate takes the write lock at BEGIN, so a
 // transaction waits for it there, within busy_timeout, instead of failing
 // with SQLITE_BUSY at its first write.
 func dsn(path string) string {
@@ -112,6 +114,7 @@ func dsn(path string) string {
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "synchronous(NORMAL)")
+	params.Add("_pragma", "secure_delete(1)")
 	params.Set("_txlock", "immediate")
 
 	// A plain path, not a file: URI, so the driver passes it to SQLite

@@ -187,10 +187,11 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 	}
 
 	want := map[string]string{
-		"journal_mode": "wal",
-		"busy_timeout": "10000",
-		"foreign_keys": "1",
-		"synchronous":  "1",
+		"journal_mode":  "wal",
+		"busy_timeout":  "10000",
+		"foreign_keys":  "1",
+		"synchronous":   "1",
+		"secure_delete": "1",
 	}
 	for i, conn := range conns {
 		got := map[string]string{}
