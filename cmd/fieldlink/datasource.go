@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -121,6 +122,10 @@ func runDatasourceList(ctx context.Context, args []string, stdout, stderr io.Wri
 
 	if *output == outputJSON {
 		return writeJSON(stdout, httpapi.ListBody[httpapi.DatasourceBody]{Items: all})
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(stdout, "No datasources yet: create one with \"fieldlink datasource create -f FILE\".")
+		return nil
 	}
 	return writeDatasourceTable(stdout, all, time.Now())
 }
@@ -452,6 +457,9 @@ func toJSON(name string, raw []byte) (json.RawMessage, error) {
 		}
 		body = trimmed
 	} else {
+		if hasSecondDocument(raw) {
+			return nil, fmt.Errorf("%s contains more than one YAML document: give one datasource per file", name)
+		}
 		// Strict conversion rejects a key given twice instead of keeping
 		// the last one without a word.
 		converted, err := yaml.YAMLToJSONStrict(raw)
@@ -465,6 +473,34 @@ func toJSON(name string, raw []byte) (json.RawMessage, error) {
 		return nil, fmt.Errorf("%s does not contain an object: give one datasource with name, baseUrl and auth", name)
 	}
 	return body, nil
+}
+
+// documentStart matches a YAML document start marker, which is always at
+// the start of a line.
+var documentStart = regexp.MustCompile(`(?m)^---(\s|$)`)
+
+// hasSecondDocument reports whether raw has a document start marker after
+// content, because the YAML conversion would drop every document but the
+// first without an error.
+func hasSecondDocument(raw []byte) bool {
+	for _, marker := range documentStart.FindAllIndex(raw, -1) {
+		if hasContent(raw[:marker[0]]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasContent reports whether YAML text has a line other than blanks and
+// comments.
+func hasContent(text []byte) bool {
+	for line := range bytes.Lines(text) {
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 && line[0] != '#' {
+			return true
+		}
+	}
+	return false
 }
 
 // checkJSON reports where raw stops being JSON, by line and column.

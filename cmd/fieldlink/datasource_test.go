@@ -199,7 +199,7 @@ func TestDatasourceCreateFromYAML(t *testing.T) {
 
 func TestDatasourceCreateFromStdin(t *testing.T) {
 	a := startAPI(t)
-	stdin = strings.NewReader(graphYAML)
+	stdin = strings.NewReader("# one document\n---\n" + graphYAML)
 	t.Cleanup(func() { stdin = os.Stdin })
 
 	_, _, err := a.run("datasource", "create", "-f", "-")
@@ -244,6 +244,7 @@ func TestDatasourceCreateBadInput(t *testing.T) {
 		{"json syntax", "ds.json", "{\n  \"name\": \"x\",\n  \"baseUrl\" \"http://127.0.0.1:9\"\n}", "not valid JSON at line 3, column 13"},
 		{"yaml syntax", "ds.yaml", "name: [x\n", "is not valid YAML"},
 		{"yaml repeated key", "ds.yaml", "name: a\nname: b\n", `"name" already set`},
+		{"yaml two documents", "ds.yaml", "---\nname: a\n---\nname: b\n", "more than one YAML document"},
 		{"empty file", "ds.yaml", "\n\n", "is empty"},
 		{"array", "ds.json", "[]", "does not contain an object"},
 		{"missing field", "ds.json", `{"name": "x", "auth": {"mode": "none"}}`, "baseUrl is missing"},
@@ -339,6 +340,19 @@ func TestDatasourceListTable(t *testing.T) {
 	}
 	if diff := cmp.Diff(rows, want); diff != "" {
 		t.Errorf("list table (-got +want):\n%s\n%s", diff, out)
+	}
+}
+
+func TestDatasourceListEmpty(t *testing.T) {
+	a := startAPI(t)
+
+	out, _, err := a.run("datasource", "list")
+
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if !strings.Contains(out, "No datasources yet") {
+		t.Errorf("output = %q, want a note that there are no datasources", out)
 	}
 }
 
@@ -578,8 +592,8 @@ func TestDatasourceTokenFromEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list with FIELDLINK_URL and FIELDLINK_ADMIN_TOKEN: %v", err)
 	}
-	if !strings.HasPrefix(out.String(), "ID") {
-		t.Errorf("output = %q, want the table header", out.String())
+	if !strings.HasPrefix(out.String(), "No datasources yet") {
+		t.Errorf("output = %q, want the note for an empty list", out.String())
 	}
 }
 
