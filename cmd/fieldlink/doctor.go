@@ -99,6 +99,8 @@ func examine(all []httpapi.DatasourceBody, now time.Time, window time.Duration) 
 				report.expiring = append(report.expiring, expiringSecret{datasource: ds, expiry: e})
 			}
 		}
+		// NOTE: a "failing" datasource (its last request failed, but no
+		// configuration error was recorded) is not reported as a problem.
 		if ds.Health != nil && ds.Health.Status == "unhealthy" {
 			report.unhealthy = append(report.unhealthy, ds)
 		}
