@@ -305,8 +305,8 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 
 // parseInterspersed parses flags that may follow positional arguments, as
 // in "show ID -o json", and returns the positional arguments in order.
-// NOTE: "--" ends flag parsing only up to the next positional argument, so
-// an ID that starts with "-" must be the last argument.
+// NOTE: "--" keeps only the argument right after it from being read as a
+// flag, so "show -- -id" works but later arguments are parsed as flags.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
