@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink/credential"
@@ -41,8 +42,9 @@ type Config struct {
 	// created with owner-only permissions when missing.
 	DataDir string
 
-	// MasterKey is the base64 key that seals secrets at rest. Empty means the
-	// key file master.key in DataDir, created on first start.
+	// MasterKey is the base64 key that seals secrets at rest, or several
+	// separated by commas, newest first, during a key rotation. Empty means
+	// the key file master.key in DataDir, created on first start.
 	MasterKey string
 
 	// AdminToken is the bearer token the admin API accepts. Empty means a
@@ -104,17 +106,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
 	}
+	// A key file is read again when a value sealed under a key ID it lacked
+	// turns up, so a key rotation by "fieldlink keys rotate" needs no restart.
 	keyFile := filepath.Join(cfg.DataDir, "master.key")
-	key, created, err := seal.LoadKey(cfg.MasterKey, keyFile)
+	sealer, created, err := seal.LoadSealer(cfg.MasterKey, keyFile)
 	if err != nil {
 		return nil, err
 	}
 	if created {
 		logger.Info("created master key file: back it up, sealed secrets cannot be read without it", "path", keyFile)
-	}
-	sealer, err := seal.New(key)
-	if err != nil {
-		return nil, err
 	}
 
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < minAdminTokenLength {
@@ -309,8 +309,8 @@ func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) err
 		_, err = sealer.Open(raw, associated)
 	}
 	if err != nil {
-		return fmt.Errorf("the master key (key ID %s) does not open this database's secrets: start with the FIELDLINK_MASTER_KEY or master.key this data folder was created with (%w)",
-			sealer.KeyID(), err)
+		return fmt.Errorf("the master key ring (key IDs %s) does not open this database's secrets: start with the FIELDLINK_MASTER_KEY or master.key this data folder was created with or, after a key rotation, with the new key first and the old keys after it (%w)",
+			strings.Join(sealer.KeyIDs(), ", "), err)
 	}
 	return nil
 }
