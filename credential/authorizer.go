@@ -28,17 +28,24 @@ type TokenFetcher interface {
 	FetchToken(ctx context.Context) (TokenInfo, error)
 }
 
-// TokenInfo describes a fetched access token without revealing it.
+// TokenInfo describes a fetched access token without revealing it: it never
+// holds the token itself.
 type TokenInfo struct {
 	// Type is the token type, usually "Bearer".
 	Type string
-	// Expiry is when the token expires, or zero when the token endpoint did
-	// not send expires_in.
+	// Expiry is when the token expires: the request time plus expires_in, or
+	// plus DefaultTokenLifetime when ExpiryAssumed.
 	Expiry time.Time
+	// ExpiryAssumed reports whether the token response had no expires_in
+	// (or zero), so Expiry is a guess.
+	ExpiryAssumed bool
 	// Scope is the scope the token endpoint granted, when it sent one.
 	Scope string
 	// TokenURL is the token endpoint the token came from.
 	TokenURL string
+	// Claims are the decoded claims of a JWT access token, or nil for an
+	// opaque token.
+	Claims *TokenClaims
 }
 
 // noAuth sends requests without credentials.

@@ -79,7 +79,7 @@ func TestAuthorizeStaticModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cache := NewCache(http.DefaultClient, nil)
+			cache := NewCache(defaultClients(), nil)
 			authorizer, err := cache.Authorizer(fieldlink.Datasource{ID: "ds-1", Auth: tt.auth})
 			if err != nil {
 				t.Fatalf("Authorizer: %v", err)

@@ -13,12 +13,17 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
+// HTTPClientFunc returns the HTTP client for requests to a datasource, such
+// as outbound.Client.For, so that token requests use the datasource's
+// connection settings and address allowances.
+type HTTPClientFunc func(ds fieldlink.Datasource) (*http.Client, error)
+
 // Cache keeps one Authorizer per datasource, so that an OAuth 2 access token
 // is reused across requests. It is safe for concurrent use.
 type Cache struct {
-	httpClient *http.Client
-	logger     *slog.Logger
-	now        func() time.Time
+	clientFor HTTPClientFunc
+	logger    *slog.Logger
+	now       func() time.Time
 
 	// fingerprintKey keys the HMAC over auth settings, so the fingerprints
 	// kept in memory reveal nothing about the secrets they cover.
@@ -33,15 +38,16 @@ type cacheEntry struct {
 	authorizer  Authorizer
 }
 
-// NewCache returns a Cache whose token requests go through httpClient, which
-// should be the guarded client of package outbound. A nil logger discards.
-func NewCache(httpClient *http.Client, logger *slog.Logger) *Cache {
+// NewCache returns a Cache whose token requests go through the client that
+// clientFor returns for each datasource, which should be a guarded client of
+// package outbound. A nil logger discards.
+func NewCache(clientFor HTTPClientFunc, logger *slog.Logger) *Cache {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
 	return &Cache{
-		httpClient:     httpClient,
+		clientFor:      clientFor,
 		logger:         logger,
 		now:            time.Now,
 		fingerprintKey: []byte(rand.Text()),
@@ -50,9 +56,14 @@ func NewCache(httpClient *http.Client, logger *slog.Logger) *Cache {
 }
 
 // Authorizer returns the authorizer for ds, reusing the cached one while
-// ds.ID and its auth settings (including secrets) are unchanged. A datasource
-// without an ID, one not yet saved, gets a new authorizer that is not cached.
-// Invalid settings return the *fieldlink.Error of Validate.
+// ds.ID, its auth and connection settings (including secrets) and its
+// UpdatedAt are unchanged. A datasource without an ID, one not yet saved,
+// gets a new authorizer that is not cached. Invalid settings return the
+// *fieldlink.Error of Validate or of the HTTP client function.
+//
+// An OAuth 2 authorizer remembers a configuration error of the token
+// endpoint (see IsConfigError) and returns it without a new token request,
+// until ds changes or Forget drops it.
 func (c *Cache) Authorizer(ds fieldlink.Datasource) (Authorizer, error) {
 	if ds.ID == "" {
 		return c.NewAuthorizer(ds)
@@ -87,7 +98,7 @@ func (c *Cache) Authorizer(ds fieldlink.Datasource) (Authorizer, error) {
 // NewAuthorizer returns a new authorizer for ds that is not cached, so its
 // first Authorize fetches a new token. Test connection uses it.
 func (c *Cache) NewAuthorizer(ds fieldlink.Datasource) (Authorizer, error) {
-	if err := Validate(ds.Auth); err != nil {
+	if err := validateAt(ds.Auth, c.now()); err != nil {
 		return nil, err
 	}
 
@@ -100,7 +111,11 @@ func (c *Cache) NewAuthorizer(ds fieldlink.Datasource) (Authorizer, error) {
 	case fieldlink.AuthAPIKey:
 		return apiKeyAuth{name: a.APIKeyName, value: a.APIKeyValue, inQuery: a.APIKeyIn == fieldlink.APIKeyInQuery}, nil
 	case fieldlink.AuthOAuth2ClientCredentials:
-		return newClientCredentialsAuth(ds, c.httpClient, c.now, c.logger), nil
+		httpClient, err := c.clientFor(ds)
+		if err != nil {
+			return nil, err
+		}
+		return newClientCredentialsAuth(ds, httpClient, c.now, c.logger)
 	}
 	return noAuth{}, nil
 }
@@ -114,14 +129,21 @@ func (c *Cache) Forget(datasourceID string) {
 	delete(c.entries, datasourceID)
 }
 
-// fingerprint returns an HMAC over every setting an authorizer is built from.
+// fingerprint returns an HMAC over every setting an authorizer is built
+// from, and over UpdatedAt, so that saving a datasource drops a remembered
+// configuration error even when the fix was made at the authorization server.
 func (c *Cache) fingerprint(ds fieldlink.Datasource) []byte {
-	// json.Marshal fails only on types such as channels, and this struct has
-	// only strings, a slice of strings and an int.
+	// json.Marshal fails only on types such as channels and funcs, and this
+	// struct has only strings, slices, maps, booleans, ints and times.
 	settings, _ := json.Marshal(struct {
-		Auth           fieldlink.Auth
-		TimeoutSeconds int
-	}{ds.Auth, ds.TimeoutSeconds})
+		Auth                  fieldlink.Auth
+		TimeoutSeconds        int
+		ConnectTimeoutSeconds int
+		CABundle              string
+		AllowLoopback         bool
+		AllowPrivateNetworks  bool
+		UpdatedAt             time.Time
+	}{ds.Auth, ds.TimeoutSeconds, ds.ConnectTimeoutSeconds, ds.CABundle, ds.AllowLoopback, ds.AllowPrivateNetworks, ds.UpdatedAt})
 
 	mac := hmac.New(sha256.New, c.fingerprintKey)
 	mac.Write(settings)

@@ -8,7 +8,7 @@ import (
 
 func TestCacheReusesAuthorizer(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	ds := oauthDatasource(te.URL, fieldlink.ClientAuthHeader)
 
 	first, err := cache.Authorizer(ds)
@@ -47,7 +47,7 @@ func TestCacheRebuildsOnChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			te := newTokenEndpoint(t, 3600)
-			cache := NewCache(loopbackClient(), nil)
+			cache := NewCache(loopbackClients(), nil)
 			ds := oauthDatasource(te.URL, fieldlink.ClientAuthHeader)
 			first, err := cache.Authorizer(ds)
 			if err != nil {
@@ -70,7 +70,7 @@ func TestCacheRebuildsOnChange(t *testing.T) {
 
 func TestCacheForget(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	ds := oauthDatasource(te.URL, fieldlink.ClientAuthHeader)
 	first, err := cache.Authorizer(ds)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestCacheForget(t *testing.T) {
 
 func TestCacheSkipsUnsavedDatasource(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	ds := oauthDatasource(te.URL, fieldlink.ClientAuthHeader)
 	ds.ID = ""
 

@@ -2,13 +2,11 @@ package credential
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,7 +28,11 @@ var ErrInvalidTokenResponse = errors.New("invalid token response")
 // clientCredentialsAuth fetches access tokens with the OAuth 2 client
 // credentials grant and caches one until shortly before it expires.
 type clientCredentialsAuth struct {
+	// config has no EndpointParams: fetch adds them to a copy, because a
+	// client assertion must be new for every token request.
 	config       clientcredentials.Config
+	tokenParams  url.Values
+	assertion    *assertionSigner // nil unless private_key_jwt
 	secret       string
 	httpClient   *http.Client
 	timeout      time.Duration
@@ -44,36 +46,70 @@ type clientCredentialsAuth struct {
 
 	mu    sync.Mutex
 	token *oauth2.Token
-	// expiresAt and refreshAt are zero when the token endpoint sent no
-	// expires_in, and the token is then kept until Invalidate.
-	expiresAt time.Time
+	info  TokenInfo
+	// refreshAt is when the cached token is replaced.
 	refreshAt time.Time
+	// configErr is the last token request's error when IsConfigError
+	// reports it, returned without a new request until FetchToken succeeds.
+	configErr error
 }
 
-func newClientCredentialsAuth(ds fieldlink.Datasource, httpClient *http.Client, now func() time.Time, logger *slog.Logger) *clientCredentialsAuth {
-	style := oauth2.AuthStyleInHeader
-	if ds.Auth.ClientAuthentication == fieldlink.ClientAuthBody {
-		style = oauth2.AuthStyleInParams
-	}
-
-	return &clientCredentialsAuth{
+func newClientCredentialsAuth(ds fieldlink.Datasource, httpClient *http.Client, now func() time.Time, logger *slog.Logger) (*clientCredentialsAuth, error) {
+	a := &clientCredentialsAuth{
 		config: clientcredentials.Config{
-			ClientID:     ds.Auth.ClientID,
-			ClientSecret: ds.Auth.ClientSecret,
-			TokenURL:     ds.Auth.TokenURL,
-			Scopes:       ds.Auth.Scopes,
+			ClientID: ds.Auth.ClientID,
+			TokenURL: ds.Auth.TokenURL,
+			Scopes:   ds.Auth.Scopes,
 			// Set explicitly: the zero value auto-detects by retrying with
 			// the other style, which hides a wrong setting and doubles failed
 			// requests.
-			AuthStyle: style,
+			AuthStyle: oauth2.AuthStyleInHeader,
 		},
-		secret:       ds.Auth.ClientSecret,
-		httpClient:   httpClient,
-		timeout:      ds.Timeout(),
-		now:          now,
-		logger:       logger,
+		tokenParams: make(url.Values),
+		secret:      ds.Auth.ClientSecret,
+		timeout:     ds.Timeout(),
+		now:         now,
+		logger:      logger,
+		// The token response is checked before golang.org/x/oauth2 reads
+		// it. The client keeps the guard, redirect rules and size limit of
+		// httpClient.
+		httpClient: &http.Client{
+			Transport:     &expiresInCheck{base: transportOf(httpClient)},
+			CheckRedirect: httpClient.CheckRedirect,
+		},
 		datasourceID: ds.ID,
 	}
+	for name, value := range ds.Auth.TokenParams {
+		a.tokenParams.Set(name, value)
+	}
+
+	switch ds.Auth.ClientAuthentication {
+	case fieldlink.ClientAuthBody:
+		a.config.AuthStyle = oauth2.AuthStyleInParams
+		a.config.ClientSecret = ds.Auth.ClientSecret
+	case fieldlink.ClientAuthPrivateKeyJWT:
+		// client_id goes in the body beside the assertion, and no secret
+		// at all (RFC 7523 §2.2).
+		a.config.AuthStyle = oauth2.AuthStyleInParams
+		a.secret = ""
+		signer, err := newAssertionSigner(ds.Auth, now())
+		if err != nil {
+			return nil, err
+		}
+		a.assertion = signer
+	default:
+		a.config.ClientSecret = ds.Auth.ClientSecret
+	}
+	return a, nil
+}
+
+// transportOf returns c's transport, or http.DefaultTransport for a client
+// without one.
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport == nil {
+		return http.DefaultTransport
+	}
+	return c.Transport
 }
 
 // Authorize sets the Authorization header to the cached token, fetching a
@@ -89,38 +125,35 @@ func (a *clientCredentialsAuth) Authorize(ctx context.Context, req *http.Request
 }
 
 // Invalidate drops the cached token so the next Authorize fetches a new one.
+// A remembered configuration error stays.
 func (a *clientCredentialsAuth) Invalidate() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 
 	a.token = nil
-	a.expiresAt = time.Time{}
+	a.info = TokenInfo{}
 	a.refreshAt = time.Time{}
 }
 
-// FetchToken requests a new token, replacing the cached one.
+// FetchToken requests a new token, replacing the cached one, even after a
+// remembered configuration error, which a success clears.
 func (a *clientCredentialsAuth) FetchToken(ctx context.Context) (TokenInfo, error) {
-	token, err := a.fetch(ctx)
-	if err != nil {
+	if _, err := a.fetch(ctx); err != nil {
 		return TokenInfo{}, err
 	}
 
 	a.mu.Lock()
-	expiresAt := a.expiresAt
-	a.mu.Unlock()
-
-	scope, _ := token.Extra("scope").(string)
-	return TokenInfo{
-		Type:     token.Type(),
-		Expiry:   expiresAt,
-		Scope:    scope,
-		TokenURL: redactURL(a.config.TokenURL),
-	}, nil
+	defer a.mu.Unlock()
+	return a.info, nil
 }
 
-// validToken returns the cached token while it is valid. Otherwise it waits
-// for a token request shared with every other caller, or until ctx ends.
+// validToken returns the cached token while it is valid, or the remembered
+// configuration error. Otherwise it waits for a token request shared with
+// every other caller, or until ctx ends.
 func (a *clientCredentialsAuth) validToken(ctx context.Context) (*oauth2.Token, error) {
+	if err := a.rememberedError(); err != nil {
+		return nil, err
+	}
 	if token := a.cachedToken(); token != nil {
 		return token, nil
 	}
@@ -153,45 +186,94 @@ func (a *clientCredentialsAuth) cachedToken() *oauth2.Token {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 
-	if a.token == nil {
-		return nil
-	}
-	if !a.refreshAt.IsZero() && !a.now().Before(a.refreshAt) {
+	if a.token == nil || !a.now().Before(a.refreshAt) {
 		return nil
 	}
 	return a.token
 }
 
-// fetch requests a token from the token endpoint and caches it.
+func (a *clientCredentialsAuth) rememberedError() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.configErr
+}
+
+// fetch requests a token from the token endpoint and caches it. It
+// remembers a configuration error and forgets it after a success.
 func (a *clientCredentialsAuth) fetch(ctx context.Context) (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, a.httpClient)
 
 	requested := a.now()
-	token, err := a.config.Token(ctx)
+	config, err := a.requestConfig(requested)
 	if err != nil {
-		err = a.describeError(err)
-		a.logFailure(err)
 		return nil, err
 	}
 
-	lifetime := expiresIn(token)
+	token, err := config.Token(ctx)
+	if err != nil {
+		err = a.describeError(err)
+		a.logFailure(err)
+		if IsConfigError(err) {
+			a.mu.Lock()
+			a.configErr = err
+			a.mu.Unlock()
+		}
+		return nil, err
+	}
+
+	// expiresInCheck has rejected an invalid expires_in already.
+	lifetime, _, _ := tokenLifetime(token.Extra("expires_in"))
+	assumed := lifetime <= 0
+	if assumed {
+		lifetime = DefaultTokenLifetime
+	}
+	scope, _ := token.Extra("scope").(string)
+	info := TokenInfo{
+		Type:          token.Type(),
+		Expiry:        requested.Add(lifetime),
+		ExpiryAssumed: assumed,
+		Scope:         scope,
+		TokenURL:      redactURL(a.config.TokenURL),
+		Claims:        decodeTokenClaims(token.AccessToken),
+	}
 	refreshAt := refreshTime(requested, lifetime)
+
 	a.mu.Lock()
 	a.token = token
+	a.info = info
 	a.refreshAt = refreshAt
-	a.expiresAt = time.Time{}
-	if lifetime > 0 {
-		a.expiresAt = requested.Add(lifetime)
-	}
+	a.configErr = nil
 	a.mu.Unlock()
 
 	a.logger.Debug("access token fetched",
 		slog.String("datasource", a.datasourceID),
-		slog.String("tokenUrl", redactURL(a.config.TokenURL)),
+		slog.String("tokenUrl", info.TokenURL),
+		slog.Bool("expiryAssumed", assumed),
 		slog.Time("refreshAt", refreshAt))
 	return token, nil
+}
+
+// requestConfig returns the client credentials configuration of one token
+// request: the token parameters and, for private_key_jwt, a client
+// assertion signed at now.
+func (a *clientCredentialsAuth) requestConfig(now time.Time) (clientcredentials.Config, error) {
+	config := a.config
+	config.EndpointParams = make(url.Values, len(a.tokenParams)+2)
+	for name, values := range a.tokenParams {
+		config.EndpointParams[name] = values
+	}
+
+	if a.assertion != nil {
+		assertion, err := a.assertion.sign(a.config.ClientID, a.config.TokenURL, now)
+		if err != nil {
+			return clientcredentials.Config{}, err
+		}
+		config.EndpointParams.Set("client_assertion_type", clientAssertionType)
+		config.EndpointParams.Set("client_assertion", assertion)
+	}
+	return config, nil
 }
 
 // describeError turns an error from the oauth2 package into a *TokenError
@@ -230,37 +312,10 @@ func (a *clientCredentialsAuth) logFailure(err error) {
 	a.logger.Warn("token request failed", attrs...)
 }
 
-// expiresIn returns the token's lifetime from the expires_in member of the
-// token response, or zero when the response had none.
-func expiresIn(token *oauth2.Token) time.Duration {
-	var seconds float64
-	switch v := token.Extra("expires_in").(type) {
-	case float64:
-		seconds = v
-	case int64:
-		seconds = float64(v)
-	case json.Number:
-		seconds, _ = v.Float64()
-	case string:
-		// Some servers, older Entra ID endpoints among them, send a string.
-		seconds, _ = strconv.ParseFloat(v, 64)
-	}
-
-	if seconds <= 0 {
-		return 0
-	}
-	return time.Duration(seconds * float64(time.Second))
-}
-
 // refreshTime returns when a token requested at requested with the given
 // lifetime should be replaced: maxRefreshMargin before it expires, or halfway
-// through a lifetime shorter than twice the margin. It returns zero for a
-// token without a lifetime, which is kept until Invalidate.
+// through a lifetime shorter than twice the margin.
 func refreshTime(requested time.Time, lifetime time.Duration) time.Time {
-	if lifetime <= 0 {
-		return time.Time{}
-	}
-
 	margin := min(maxRefreshMargin, lifetime/2)
 	return requested.Add(lifetime - margin)
 }

@@ -78,8 +78,10 @@ func (te *tokenEndpoint) checkError() error {
 	return te.lastErr
 }
 
-func loopbackClient() *http.Client {
-	return outbound.New(outbound.Options{AllowLoopback: true}).HTTPClient()
+// loopbackClients returns per-datasource clients that may reach the
+// httptest servers on loopback.
+func loopbackClients() HTTPClientFunc {
+	return outbound.New(outbound.Options{AllowLoopback: true}).For
 }
 
 func oauthDatasource(tokenURL, clientAuth string) fieldlink.Datasource {
@@ -163,7 +165,7 @@ func TestClientCredentialsWireFormat(t *testing.T) {
 		t.Run(tt.clientAuth, func(t *testing.T) {
 			te := newTokenEndpoint(t, 3600)
 			te.check = tt.check
-			cache := NewCache(loopbackClient(), nil)
+			cache := NewCache(loopbackClients(), nil)
 			authorizer, err := cache.Authorizer(oauthDatasource(te.URL, tt.clientAuth))
 			if err != nil {
 				t.Fatalf("Authorizer: %v", err)
@@ -214,7 +216,7 @@ func checkGrant(form interface{ Get(string) string }, wantScope string) error {
 
 func TestClientCredentialsCachesToken(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)
@@ -240,7 +242,7 @@ func TestClientCredentialsSingleFlight(t *testing.T) {
 		<-release
 		return nil
 	}
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthBody))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)
@@ -308,13 +310,14 @@ func TestClientCredentialsRefreshBeforeExpiry(t *testing.T) {
 		{name: "after expiry", expiresIn: 3600, advance: 2 * time.Hour, want: "Bearer token-2"},
 		{name: "short lifetime before half", expiresIn: 60, advance: 29 * time.Second, want: "Bearer token-1"},
 		{name: "short lifetime after half", expiresIn: 60, advance: 30 * time.Second, want: "Bearer token-2"},
-		{name: "no expires_in kept", expiresIn: 0, advance: 48 * time.Hour, want: "Bearer token-1"},
+		{name: "no expires_in before default refresh", expiresIn: 0, advance: DefaultTokenLifetime - time.Minute - time.Second, want: "Bearer token-1"},
+		{name: "no expires_in at default refresh", expiresIn: 0, advance: DefaultTokenLifetime - time.Minute, want: "Bearer token-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			te := newTokenEndpoint(t, tt.expiresIn)
 			clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-			cache := NewCache(loopbackClient(), nil)
+			cache := NewCache(loopbackClients(), nil)
 			cache.now = clock.Now
 			authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 			if err != nil {
@@ -335,7 +338,7 @@ func TestClientCredentialsRefreshBeforeExpiry(t *testing.T) {
 
 func TestClientCredentialsInvalidate(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)
@@ -352,7 +355,7 @@ func TestClientCredentialsInvalidate(t *testing.T) {
 func TestFetchTokenAlwaysRequests(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
 	clock := &fakeClock{now: time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)}
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	cache.now = clock.Now
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 	if err != nil {
@@ -389,7 +392,7 @@ func TestClientCredentialsWaitCanceled(t *testing.T) {
 		<-release
 		return nil
 	}
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)
@@ -405,6 +408,8 @@ func TestClientCredentialsWaitCanceled(t *testing.T) {
 	}
 }
 
-func outboundDefaultClient() *http.Client {
-	return outbound.New(outbound.Options{}).HTTPClient()
+// defaultClients returns per-datasource clients with the server-wide
+// allowances off.
+func defaultClients() HTTPClientFunc {
+	return outbound.New(outbound.Options{}).For
 }

@@ -80,7 +80,7 @@ func TestHintConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestHintTLSFailure(t *testing.T) {
+func TestHintUnknownAuthority(t *testing.T) {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	// The server logs each rejected handshake, which is the expected outcome.
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -89,8 +89,8 @@ func TestHintTLSFailure(t *testing.T) {
 
 	err := fetchError(t, srv.URL+"/token")
 
-	if hint := Hint(err); !strings.Contains(hint, "TLS handshake failed") {
-		t.Errorf("Hint(%v) = %q, want the TLS advice", err, hint)
+	if hint := Hint(err); !strings.Contains(hint, "caBundle") {
+		t.Errorf("Hint(%v) = %q, want the CA bundle advice", err, hint)
 	}
 }
 
@@ -113,7 +113,7 @@ func TestHintTokenTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	ds := oauthDatasource(srv.URL, fieldlink.ClientAuthHeader)
 	ds.TimeoutSeconds = 1
 	authorizer, err := cache.Authorizer(ds)

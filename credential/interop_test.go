@@ -122,7 +122,7 @@ func interopDatasource(as *authorizationServer, clientID, clientAuth, secret str
 }
 
 func newInteropCache() *credential.Cache {
-	return credential.NewCache(outbound.New(outbound.Options{AllowLoopback: true}).HTTPClient(), nil)
+	return credential.NewCache(outbound.New(outbound.Options{AllowLoopback: true}).For, nil)
 }
 
 func TestFositeIssuesTokens(t *testing.T) {

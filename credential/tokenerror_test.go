@@ -30,7 +30,7 @@ func errorEndpoint(t *testing.T, status int, contentType, body string) *httptest
 
 func fetchError(t *testing.T, tokenURL string) error {
 	t.Helper()
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(tokenURL, fieldlink.ClientAuthBody))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)
@@ -137,7 +137,7 @@ func TestTokenErrorNotTokenResponse(t *testing.T) {
 
 func TestTokenErrorBlockedAddress(t *testing.T) {
 	te := newTokenEndpoint(t, 3600)
-	cache := NewCache(outboundDefaultClient(), nil)
+	cache := NewCache(defaultClients(), nil)
 	authorizer, err := cache.Authorizer(oauthDatasource(te.URL, fieldlink.ClientAuthHeader))
 	if err != nil {
 		t.Fatalf("Authorizer: %v", err)

@@ -2,16 +2,38 @@ package credential
 
 import (
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/outbound"
 )
 
-// Validate checks the fields that a's mode uses. It returns nil or a
-// *fieldlink.Error with code EInvalid whose message names the field, the
-// value (never a secret) and what to enter instead. An empty Mode means
-// AuthNone.
+// Validate checks the fields that a's mode uses, and the TLS client
+// certificate of any mode. It returns nil or a *fieldlink.Error with code
+// EInvalid whose message names the field, the value (never a secret) and
+// what to enter instead. An empty Mode means AuthNone. A client assertion
+// certificate must not have expired at the current time.
 func Validate(a fieldlink.Auth) error {
+	return validateAt(a, time.Now())
+}
+
+// validateAt is Validate with now as the current time.
+func validateAt(a fieldlink.Auth, now time.Time) error {
+	if err := validateMode(a, now); err != nil {
+		return err
+	}
+
+	if a.TLSClientCertificate != "" || a.TLSClientKey != "" {
+		if _, err := outbound.TLSClientCertificate(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateMode(a fieldlink.Auth, now time.Time) error {
 	switch a.Mode {
 	case fieldlink.AuthNone, "":
 		return nil
@@ -22,7 +44,7 @@ func Validate(a fieldlink.Auth) error {
 	case fieldlink.AuthAPIKey:
 		return validateAPIKey(a)
 	case fieldlink.AuthOAuth2ClientCredentials:
-		return validateClientCredentials(a)
+		return validateClientCredentials(a, now)
 	}
 	return invalid("auth.mode %q is not supported: use one of none, basic, bearer, api-key or oauth2-client-credentials", a.Mode)
 }
@@ -55,7 +77,7 @@ func validateAPIKey(a fieldlink.Auth) error {
 	return validateSecret("auth.apiKeyValue", "the API key", a.APIKeyValue)
 }
 
-func validateClientCredentials(a fieldlink.Auth) error {
+func validateClientCredentials(a fieldlink.Auth, now time.Time) error {
 	if err := validateTokenURL(a.TokenURL); err != nil {
 		return err
 	}
@@ -65,17 +87,57 @@ func validateClientCredentials(a fieldlink.Auth) error {
 		return invalid("auth.clientId is missing: enter the application (client) ID")
 	case hasControl(a.ClientID) || strings.TrimSpace(a.ClientID) != a.ClientID:
 		return invalid("auth.clientId %q has spaces or control characters around or inside it: paste the ID again without them", a.ClientID)
-	case a.ClientAuthentication != fieldlink.ClientAuthHeader && a.ClientAuthentication != fieldlink.ClientAuthBody:
-		return invalid("auth.clientAuthentication %q is not supported: use header (HTTP Basic, the RFC 6749 default) or body (client_id and client_secret form parameters)", a.ClientAuthentication)
 	}
 
-	if err := validateSecret("auth.clientSecret", "the client secret", a.ClientSecret); err != nil {
-		return err
+	switch a.ClientAuthentication {
+	case fieldlink.ClientAuthHeader, fieldlink.ClientAuthBody:
+		if err := validateSecret("auth.clientSecret", "the client secret", a.ClientSecret); err != nil {
+			return err
+		}
+	case fieldlink.ClientAuthPrivateKeyJWT:
+		if _, err := newAssertionSigner(a, now); err != nil {
+			return err
+		}
+	default:
+		return invalid("auth.clientAuthentication %q is not supported: use header (HTTP Basic, the RFC 6749 default), body (client_id and client_secret form parameters) or private_key_jwt (a client assertion signed with a certificate's key)", a.ClientAuthentication)
 	}
 
 	for i, scope := range a.Scopes {
 		if scope == "" || !isScopeToken(scope) {
 			return invalid("auth.scopes[%d] %q is not a valid scope: enter one scope per entry without spaces or quotes, such as https://graph.microsoft.com/.default", i, scope)
+		}
+	}
+	return validateTokenParams(a.TokenParams)
+}
+
+// reservedTokenParams are the token request parameters that other settings
+// set. Sending them twice would let a token parameter override a setting.
+var reservedTokenParams = map[string]string{
+	"grant_type":            "it is always client_credentials",
+	"client_id":             "enter the client ID in auth.clientId",
+	"client_secret":         "enter the secret in auth.clientSecret",
+	"client_assertion":      "choose private_key_jwt client authentication, which signs a new assertion for each request",
+	"client_assertion_type": "choose private_key_jwt client authentication, which sets it",
+	"scope":                 "enter scopes in auth.scopes",
+}
+
+func validateTokenParams(params map[string]string) error {
+	names := make([]string, 0, len(params))
+	for name := range params {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	for _, name := range names {
+		switch {
+		case strings.TrimSpace(name) == "":
+			return invalid("auth.tokenParams has an empty parameter name: enter a name such as resource or audience")
+		case hasControl(name) || strings.TrimSpace(name) != name:
+			return invalid("auth.tokenParams name %q has spaces or control characters around or inside it: enter the name without them", name)
+		case reservedTokenParams[strings.ToLower(name)] != "":
+			return invalid("auth.tokenParams must not set %q: %s", name, reservedTokenParams[strings.ToLower(name)])
+		case hasControl(params[name]):
+			return invalid("auth.tokenParams[%q] contains a control character: remove line breaks and tabs from the value", name)
 		}
 	}
 	return nil

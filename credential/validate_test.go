@@ -118,7 +118,7 @@ func TestValidateRejectsOtherModes(t *testing.T) {
 }
 
 func TestAuthorizerRejectsInvalidAuth(t *testing.T) {
-	cache := NewCache(loopbackClient(), nil)
+	cache := NewCache(loopbackClients(), nil)
 
 	_, err := cache.Authorizer(fieldlink.Datasource{ID: "ds-1", Auth: fieldlink.Auth{Mode: fieldlink.AuthBearer}})
 

@@ -193,7 +193,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler, error) {
 	logger := cfg.Logger
 	out := outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate, Logger: logger})
-	creds := credential.NewCache(out.HTTPClient(), logger)
+	creds := credential.NewCache(out.For, logger)
 	up := upstream.New(out, creds, logger)
 	engine := item.NewEngine(item.Options{Upstream: up, Logger: logger})
 

@@ -24,7 +24,7 @@ const clientSecret = "a+b/c:d=e%f~g"
 
 func newClient() *upstream.Client {
 	out := outbound.New(outbound.Options{AllowLoopback: true})
-	return upstream.New(out, credential.NewCache(out.HTTPClient(), nil), nil)
+	return upstream.New(out, credential.NewCache(out.For, nil), nil)
 }
 
 // tokenServer issues numbered bearer tokens and counts token requests.
@@ -292,7 +292,7 @@ func TestDoErrorHidesQueryKey(t *testing.T) {
 func TestDoRejectsBlockedHost(t *testing.T) {
 	api := newAPIServer(t, ok)
 	out := outbound.New(outbound.Options{})
-	client := upstream.New(out, credential.NewCache(out.HTTPClient(), nil), nil)
+	client := upstream.New(out, credential.NewCache(out.For, nil), nil)
 	ds := fieldlink.Datasource{ID: "ds-1", BaseURL: api.URL}
 
 	_, err := client.Do(t.Context(), ds, fieldlink.UpstreamRequest{Path: "/me"})
