@@ -7,6 +7,7 @@
 //	fieldlink demo [--once]   run the end-to-end demo on loopback
 //	fieldlink datasource ...  manage datasources through the REST API
 //	fieldlink doctor          report expiring secrets and unhealthy datasources
+//	fieldlink keys ...        show or rotate the master keys
 //	fieldlink version         print the version
 package main
 
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDatasource(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdout, stderr)
+	case "keys":
+		return runKeys(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fieldlink", version)
 		return nil
@@ -73,6 +76,7 @@ Commands:
   demo      run the end-to-end demo against built-in emulators (see "fieldlink demo -h")
   datasource  create, list, show, update, delete or test datasources (see "fieldlink datasource -h")
   doctor    report expiring secrets and certificates, unhealthy datasources and warnings
+  keys      show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
   version   print the version
 `)
 }

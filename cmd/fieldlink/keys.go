@@ -1,0 +1,447 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/fieldlink/fieldlink/seal"
+	"github.com/fieldlink/fieldlink/store/sqlite"
+)
+
+// keysUsage is the help text of "fieldlink keys".
+const keysUsage = `Usage: fieldlink keys COMMAND [flags]
+
+Manages the master keys that seal the secrets in the data folder. The keys
+come from FIELDLINK_MASTER_KEY when it is set (several base64 keys separated
+by commas, newest first), otherwise from master.key in the data folder (one
+key a line, newest first). Key IDs are safe to share; keys are never printed,
+except a generated key that is not written to a file.
+
+Commands:
+  id       print the key IDs of the master key ring, newest first
+  rotate   add a new master key and seal every stored secret again under it
+  reseal   seal every stored secret again under the newest key of the ring
+
+Rotating with master.key, without downtime:
+  1. fieldlink keys rotate --data DIR
+     writes master.key with a new key first and the old keys after it, then
+     seals every secret again under the new key. Running servers on the data
+     folder read the new key from master.key when they meet a value sealed
+     under it.
+  2. When every server runs with the new key (after a restart at the latest):
+     fieldlink keys rotate --retire-old --data DIR
+     drops the old keys from master.key, and refuses while a value still
+     uses one.
+
+Rotating with FIELDLINK_MASTER_KEY:
+  1. fieldlink keys rotate --data DIR
+     prints a new key (not written anywhere) and the next steps.
+  2. Set FIELDLINK_MASTER_KEY="NEW,OLD" (the new key, a comma and the current
+     value) on every server and restart them, then run
+     fieldlink keys rotate --new-key NEW --data DIR
+     with the same FIELDLINK_MASTER_KEY.
+  3. Set FIELDLINK_MASTER_KEY to the new key alone on every server.
+
+Flags:
+`
+
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, keysUsage)
+		newKeysFlags("keys", stderr).PrintDefaults()
+		if len(args) == 0 {
+			return flag.ErrHelp
+		}
+		return nil
+	}
+
+	switch args[0] {
+	case "id":
+		return runKeysID(args[1:], stdout, stderr)
+	case "rotate":
+		return runKeysRotate(ctx, args[1:], stdout, stderr)
+	case "reseal":
+		return runKeysReseal(ctx, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("unknown keys command %q: use id, rotate or reseal (see \"fieldlink keys -h\")", args[0])
+}
+
+// keysFlags are the flags of the keys commands.
+type keysFlags struct {
+	*flag.FlagSet
+	data      *string
+	newKey    *string
+	retireOld *bool
+}
+
+func newKeysFlags(name string, stderr io.Writer) keysFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := keysFlags{FlagSet: fs}
+	f.data = fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
+	if name == "keys" || name == "rotate" {
+		f.newKey = fs.String("new-key", "", "rotate: the new key, base64 of 32 bytes. Without it, a key is generated and written to master.key, or printed when FIELDLINK_MASTER_KEY is set")
+		f.retireOld = fs.Bool("retire-old", false, "rotate: drop the old keys once no stored value uses them, instead of adding a key")
+	}
+	return f
+}
+
+func (f keysFlags) parse(args []string) error {
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	if f.NArg() > 0 {
+		return fmt.Errorf("keys %s takes no arguments, got %q", f.Name(), f.Args())
+	}
+	return nil
+}
+
+// keySource is the origin of the master keys, FIELDLINK_MASTER_KEY or else
+// the key file, with the paths of the data folder.
+type keySource struct {
+	env     string
+	keyFile string
+	dbPath  string
+	dataDir string
+}
+
+func newKeySource(dataDir string) keySource {
+	return keySource{
+		env:     os.Getenv(seal.EnvVar),
+		keyFile: filepath.Join(dataDir, "master.key"),
+		dbPath:  filepath.Join(dataDir, "fieldlink.db"),
+		dataDir: dataDir,
+	}
+}
+
+func (s keySource) fromEnv() bool { return s.env != "" }
+
+// name returns the source as a person calls it in a message.
+func (s keySource) name() string {
+	if s.fromEnv() {
+		return seal.EnvVar
+	}
+	return s.keyFile
+}
+
+// keys returns the master keys, newest first. Unlike the server it never
+// creates a key file.
+func (s keySource) keys() ([][]byte, error) {
+	if s.fromEnv() {
+		keys, _, err := seal.LoadKeys(s.env, "")
+		return keys, err
+	}
+
+	keys, err := seal.ReadKeyFile(s.keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no master key file at %s and %s is not set: give the data folder of the server with --data, or set %s as the server has it", s.keyFile, seal.EnvVar, seal.EnvVar)
+	}
+	return keys, err
+}
+
+// openDB opens the data folder's database with the key ring. It does not
+// create a database, because a missing one means a wrong --data.
+func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*sqlite.DB, error) {
+	if _, err := os.Stat(s.dbPath); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s: give the data folder of the server with --data", s.dbPath)
+		}
+		return nil, fmt.Errorf("open database %s: %w", s.dbPath, err)
+	}
+	return sqlite.Open(ctx, s.dbPath, sealer, nil)
+}
+
+func runKeysID(args []string, stdout, stderr io.Writer) error {
+	f := newKeysFlags("id", stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+
+	source := newKeySource(*f.data)
+	keys, err := source.keys()
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "Master key IDs from %s, newest first:\n", source.name())
+	for i, key := range keys {
+		role := "older: opens values sealed before a rotation"
+		if i == 0 {
+			role = "newest: seals new values"
+		}
+		fmt.Fprintf(stdout, "  %s  %s\n", seal.KeyID(key), role)
+	}
+	return nil
+}
+
+func runKeysReseal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newKeysFlags("reseal", stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+
+	source := newKeySource(*f.data)
+	keys, err := source.keys()
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(keys...)
+	if err != nil {
+		return err
+	}
+
+	count, err := resealAll(ctx, source, sealer)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Re-sealed %d values under key ID %s.\n", count, sealer.KeyID())
+	return nil
+}
+
+func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newKeysFlags("rotate", stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+
+	source := newKeySource(*f.data)
+	if *f.retireOld {
+		if *f.newKey != "" {
+			return errors.New("--retire-old and --new-key do not go together: rotate first, then retire the old keys")
+		}
+		return retireOldKeys(ctx, source, stdout)
+	}
+	if source.fromEnv() {
+		return rotateEnvKey(ctx, source, *f.newKey, stdout)
+	}
+	return rotateKeyFile(ctx, source, *f.newKey, stdout)
+}
+
+// rotateKeyFile writes the key file with a new key first and re-seals every
+// value under it. The file is written before the re-seal, so a server that
+// meets a value under the new key finds the key in the file.
+func rotateKeyFile(ctx context.Context, source keySource, newKeyText string, stdout io.Writer) error {
+	oldKeys, err := source.keys()
+	if err != nil {
+		return err
+	}
+
+	newKey := seal.GenerateKey()
+	if newKeyText != "" {
+		if newKey, err = seal.DecodeKey(newKeyText); err != nil {
+			return fmt.Errorf("invalid --new-key: %w. Give base64 of 32 random bytes, for example from `openssl rand -base64 32`", err)
+		}
+	}
+	ring := append([][]byte{newKey}, oldKeys...)
+	sealer, err := seal.New(ring...)
+	if err != nil {
+		return fmt.Errorf("add the new key to %s: %w", source.keyFile, err)
+	}
+
+	db, err := source.openDB(ctx, sealer)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	// Every stored value must open with the keys in the file before the
+	// file changes, so a rotation never starts on a database it cannot
+	// finish.
+	if err := checkKeysKnown(ctx, db, sealer, source); err != nil {
+		return err
+	}
+
+	if err := seal.WriteKeyFile(source.keyFile, ring); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Wrote %s: new key ID %s first, then the old %s.\n", source.keyFile, sealer.KeyID(), keyIDList(sealer.KeyIDs()[1:]))
+
+	count, err := db.Reseal(ctx, sealer)
+	if err != nil {
+		return fmt.Errorf("re-seal under the new key ID %s: %w. %s lists the new key first and keeps the old keys, so every value still opens: fix the cause and run `fieldlink keys reseal --data %s`",
+			sealer.KeyID(), err, source.keyFile, source.dataDir)
+	}
+
+	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
+	fmt.Fprintf(stdout, "Running servers on this data folder read the new key from %s when they meet a value sealed under it.\n", source.keyFile)
+	fmt.Fprintf(stdout, "Once every server runs with the new key, run `fieldlink keys rotate --retire-old --data %s` to drop the old keys.\n", source.dataDir)
+	return nil
+}
+
+// rotateEnvKey rotates keys kept in FIELDLINK_MASTER_KEY, which this command
+// cannot change on the servers. Without a new key it generates one and
+// prints the steps. With one, it re-seals only when FIELDLINK_MASTER_KEY
+// already lists that key first, as the servers must have it by then.
+func rotateEnvKey(ctx context.Context, source keySource, newKeyText string, stdout io.Writer) error {
+	keys, err := source.keys()
+	if err != nil {
+		return err
+	}
+
+	if newKeyText == "" {
+		newKey := seal.GenerateKey()
+		fmt.Fprintf(stdout, "%s is set, so this command writes no key file. New key (key ID %s), not stored anywhere, so keep it safe now:\n\n  %s\n\n",
+			seal.EnvVar, seal.KeyID(newKey), seal.EncodeKey(newKey))
+		printEnvSteps(stdout, source, seal.EncodeKey(newKey), keys)
+		return nil
+	}
+
+	newKey, err := seal.DecodeKey(newKeyText)
+	if err != nil {
+		return fmt.Errorf("invalid --new-key: %w. Give base64 of 32 random bytes, for example from `openssl rand -base64 32`", err)
+	}
+	if seal.KeyID(keys[0]) != seal.KeyID(newKey) {
+		printEnvSteps(stdout, source, "", keys)
+		return fmt.Errorf("%s does not list the new key (key ID %s) first, so servers may not have it yet and nothing was re-sealed: follow the steps above", seal.EnvVar, seal.KeyID(newKey))
+	}
+
+	sealer, err := seal.New(keys...)
+	if err != nil {
+		return err
+	}
+	count, err := resealAll(ctx, source, sealer)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
+	fmt.Fprintf(stdout, "Every value now opens with the new key alone. Once every server runs with it first, set on every server:\n\n  %s=%s\n\n", seal.EnvVar, seal.EncodeKey(newKey))
+	return nil
+}
+
+// printEnvSteps prints how to finish a rotation of FIELDLINK_MASTER_KEY.
+// newKey is printed only when this run generated it.
+func printEnvSteps(w io.Writer, source keySource, newKey string, keys [][]byte) {
+	keyText := "NEW"
+	if newKey != "" {
+		keyText = newKey
+	}
+	var ids []string
+	for _, key := range keys {
+		ids = append(ids, seal.KeyID(key))
+	}
+
+	fmt.Fprintf(w, "Next steps:\n")
+	fmt.Fprintf(w, "  1. On every server, set %s to the new key, a comma and the current value (%s), and restart it:\n", seal.EnvVar, keyIDList(ids))
+	fmt.Fprintf(w, "     %s=\"%s,$%s\"\n", seal.EnvVar, keyText, seal.EnvVar)
+	fmt.Fprintf(w, "  2. With that same value in %s here, run:\n", seal.EnvVar)
+	fmt.Fprintf(w, "     fieldlink keys rotate --new-key %s --data %s\n", keyText, source.dataDir)
+	fmt.Fprintf(w, "  3. Then set %s to the new key alone on every server.\n", seal.EnvVar)
+}
+
+// retireOldKeys drops every key but the newest from the key file, or prints
+// how to stop using FIELDLINK_MASTER_KEY's old keys, once no stored value
+// is sealed under an old key.
+func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) error {
+	keys, err := source.keys()
+	if err != nil {
+		return err
+	}
+	sealer, err := seal.New(keys...)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 1 {
+		fmt.Fprintf(stdout, "%s holds one key (key ID %s): there is no old key to retire.\n", source.name(), sealer.KeyID())
+		return nil
+	}
+
+	db, err := source.openDB(ctx, sealer)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	counts, err := db.CountSealedByKeyID(ctx)
+	if err != nil {
+		return err
+	}
+	if used := describeOtherKeyIDs(counts, sealer.KeyID()); used != "" {
+		return fmt.Errorf("stored values are still sealed under old keys (%s), so they are kept: run `fieldlink keys reseal --data %s` once every server runs with the new key ID %s, then retire again",
+			used, source.dataDir, sealer.KeyID())
+	}
+
+	old := keyIDList(sealer.KeyIDs()[1:])
+	if source.fromEnv() {
+		fmt.Fprintf(stdout, "No stored value uses the old %s. Set %s to its first key alone (key ID %s) on every server.\n", old, seal.EnvVar, sealer.KeyID())
+		return nil
+	}
+
+	if err := seal.WriteKeyFile(source.keyFile, keys[:1]); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Removed the old %s from %s. It now holds key ID %s only.\n", old, source.keyFile, sealer.KeyID())
+	return nil
+}
+
+// resealAll re-seals every stored value under the ring's newest key.
+func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer) (int, error) {
+	db, err := source.openDB(ctx, sealer)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+
+	if err := checkKeysKnown(ctx, db, sealer, source); err != nil {
+		return 0, err
+	}
+	return db.Reseal(ctx, sealer)
+}
+
+// checkKeysKnown fails when a stored value is sealed under a key that the
+// ring lacks, naming the key IDs.
+func checkKeysKnown(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer, source keySource) error {
+	counts, err := db.CountSealedByKeyID(ctx)
+	if err != nil {
+		return err
+	}
+
+	ring := sealer.KeyIDs()
+	unknown := map[string]int{}
+	for id, n := range counts {
+		if !slices.Contains(ring, id) {
+			unknown[id] = n
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	return fmt.Errorf("stored values are sealed under keys missing from %s (%s), whose ring has %s, so nothing was changed: add those keys after the newest one and run this again",
+		source.name(), describeOtherKeyIDs(unknown, ""), keyIDList(ring))
+}
+
+// keyIDList returns "key ID a" or "key IDs a, b".
+func keyIDList(ids []string) string {
+	if len(ids) == 1 {
+		return "key ID " + ids[0]
+	}
+	return "key IDs " + strings.Join(ids, ", ")
+}
+
+// describeOtherKeyIDs lists the key IDs in counts other than except, with
+// how many values use each, as "key ID 1a2b3c4d: 3 values", in ID order.
+// It returns "" when there is none.
+func describeOtherKeyIDs(counts map[string]int, except string) string {
+	var parts []string
+	for id, n := range counts {
+		if id == except {
+			continue
+		}
+		noun := "values"
+		if n == 1 {
+			noun = "value"
+		}
+		parts = append(parts, fmt.Sprintf("key ID %s: %d %s", id, n, noun))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ", ")
+}
