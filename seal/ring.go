@@ -38,6 +38,9 @@ type RingOptions struct {
 	// and tries again. The returned keys lead the new ring, so the first
 	// becomes the primary key, and earlier keys they lack follow them.
 	// Nil means the ring never changes.
+	//
+	// NOTE: only Open reloads, so until a running process opens a blob under
+	// the new key it keeps sealing new values under its old primary key.
 	ReloadFunc func() ([][]byte, error)
 }
 
