@@ -152,7 +152,7 @@ func parsePrivateKey(pemText string) (crypto.Signer, error) {
 		}
 		return key, nil
 	}
-	return nil, invalid("auth.clientPrivateKey is a %T key, which private_key_jwt does not support here: use an RSA key (RS256) or an EC P-256 key (ES256)", parsed)
+	return nil, invalid("auth.clientPrivateKey holds a key of type %T, which private_key_jwt does not support: use an RSA key (RS256) or an EC P-256 key (ES256)", parsed)
 }
 
 // firstKeyBlock returns the first PEM block of pemText whose type names a

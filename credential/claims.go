@@ -47,9 +47,11 @@ func decodeTokenClaims(accessToken string) *TokenClaims {
 	decoded := &TokenClaims{
 		Audience: claims.Audience,
 		Roles:    claims.Roles,
-		Scopes:   strings.Fields(claims.Scope),
 		AppID:    claims.AppID,
 		TenantID: claims.TID,
+	}
+	if claims.Scope != "" {
+		decoded.Scopes = strings.Fields(claims.Scope)
 	}
 	if decoded.AppID == "" {
 		decoded.AppID = claims.AZP

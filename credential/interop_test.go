@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/compose"
 	"github.com/ory/fosite/storage"
@@ -29,10 +30,21 @@ type authorizationServer struct {
 	provider fosite.OAuth2Provider
 }
 
+// Keys of the private_key_jwt clients. The RSA client is registered with the
+// public key of the PKCS #8 test key, and the PKCS #1 test key is another
+// RSA key that the server does not know.
+var (
+	interopRSAKeyFormat   = credential.RSAPKCS8
+	interopOtherKeyFormat = credential.RSAPKCS1
+	interopECKeyFormat    = credential.ECPKCS8
+)
+
 // newAuthorizationServer starts fosite with two clients that share
 // interopSecret: "header-client" accepts only client_secret_basic and
 // "body-client" only client_secret_post (OpenID Connect Dynamic Client
-// Registration §2, token_endpoint_auth_method).
+// Registration §2, token_endpoint_auth_method). Two more clients accept only
+// private_key_jwt: "rsa-jwt-client" with RS256 and "ec-jwt-client" with
+// ES256, each with the public key of its test key pair as its JWK Set.
 func newAuthorizationServer(t *testing.T) *authorizationServer {
 	t.Helper()
 
@@ -56,6 +68,24 @@ func newAuthorizationServer(t *testing.T) *authorizationServer {
 			TokenEndpointAuthMethod: method,
 		}
 	}
+	for id, c := range map[string]struct{ format, alg string }{
+		"rsa-jwt-client": {interopRSAKeyFormat, "RS256"},
+		"ec-jwt-client":  {interopECKeyFormat, "ES256"},
+	} {
+		pair := credential.NewTestKeyPair(t, c.format, credential.InAYear())
+		store.Clients[id] = &fosite.DefaultOpenIDConnectClient{
+			DefaultClient: &fosite.DefaultClient{
+				ID:         id,
+				GrantTypes: []string{"client_credentials"},
+				Scopes:     []string{"directory.read", "tickets.write"},
+			},
+			JSONWebKeys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+				{Key: pair.Key.Public(), Use: "sig", Algorithm: c.alg},
+			}},
+			TokenEndpointAuthMethod:           "private_key_jwt",
+			TokenEndpointAuthSigningAlgorithm: c.alg,
+		}
+	}
 
 	config := &fosite.Config{
 		AccessTokenLifespan: time.Hour,
@@ -72,6 +102,9 @@ func newAuthorizationServer(t *testing.T) *authorizationServer {
 	mux.HandleFunc("GET /api/me", as.api)
 	as.Server = httptest.NewServer(mux)
 	t.Cleanup(as.Close)
+
+	// fosite accepts a client assertion only when its aud is this URL.
+	config.TokenURL = as.URL + "/oauth2/token"
 	return as
 }
 
@@ -121,6 +154,18 @@ func interopDatasource(as *authorizationServer, clientID, clientAuth, secret str
 	}
 }
 
+// interopJWTDatasource returns a private_key_jwt datasource for clientID
+// whose certificate and key are the test key pair of keyFormat.
+func interopJWTDatasource(t *testing.T, as *authorizationServer, clientID, keyFormat string) fieldlink.Datasource {
+	t.Helper()
+	pair := credential.NewTestKeyPair(t, keyFormat, credential.InAYear())
+	ds := interopDatasource(as, clientID, fieldlink.ClientAuthPrivateKeyJWT, "")
+	ds.Auth.ClientCertificate = pair.CertPEM
+	ds.Auth.ClientPrivateKey = pair.KeyPEM
+	ds.Auth.SendX5T = true
+	return ds
+}
+
 func newInteropCache() *credential.Cache {
 	return credential.NewCache(outbound.New(outbound.Options{AllowLoopback: true}).For, nil)
 }
@@ -128,15 +173,17 @@ func newInteropCache() *credential.Cache {
 func TestFositeIssuesTokens(t *testing.T) {
 	as := newAuthorizationServer(t)
 	tests := []struct {
-		clientID   string
-		clientAuth string
+		name string
+		ds   fieldlink.Datasource
 	}{
-		{"header-client", fieldlink.ClientAuthHeader},
-		{"body-client", fieldlink.ClientAuthBody},
+		{"header", interopDatasource(as, "header-client", fieldlink.ClientAuthHeader, interopSecret)},
+		{"body", interopDatasource(as, "body-client", fieldlink.ClientAuthBody, interopSecret)},
+		{"private_key_jwt rsa", interopJWTDatasource(t, as, "rsa-jwt-client", interopRSAKeyFormat)},
+		{"private_key_jwt ec", interopJWTDatasource(t, as, "ec-jwt-client", interopECKeyFormat)},
 	}
 	for _, tt := range tests {
-		t.Run(tt.clientAuth, func(t *testing.T) {
-			ds := interopDatasource(as, tt.clientID, tt.clientAuth, interopSecret)
+		t.Run(tt.name, func(t *testing.T) {
+			ds := tt.ds
 			authorizer, err := newInteropCache().Authorizer(ds)
 			if err != nil {
 				t.Fatalf("Authorizer: %v", err)
@@ -218,5 +265,44 @@ func TestFositeRejectsOtherAuthStyle(t *testing.T) {
 	}
 	if tokenErr.Code != "invalid_client" {
 		t.Errorf("Code = %q, want invalid_client", tokenErr.Code)
+	}
+}
+
+func TestFositeRejectsWrongAssertionKey(t *testing.T) {
+	as := newAuthorizationServer(t)
+	ds := interopJWTDatasource(t, as, "rsa-jwt-client", interopOtherKeyFormat)
+	authorizer, err := newInteropCache().Authorizer(ds)
+	if err != nil {
+		t.Fatalf("Authorizer: %v", err)
+	}
+
+	_, err = authorizer.(credential.TokenFetcher).FetchToken(t.Context())
+
+	var tokenErr *credential.TokenError
+	if !errors.As(err, &tokenErr) {
+		t.Fatalf("FetchToken error = %v, want *credential.TokenError", err)
+	}
+	if tokenErr.Code != "invalid_client" {
+		t.Errorf("Code = %q, want invalid_client", tokenErr.Code)
+	}
+	if hint := credential.HintFor(err, ds.Auth); !strings.Contains(hint, "private_key_jwt") {
+		t.Errorf("HintFor = %q, want it to name private_key_jwt", hint)
+	}
+}
+
+func TestFositeRejectsAssertionForSecretClient(t *testing.T) {
+	as := newAuthorizationServer(t)
+	// body-client is registered for client_secret_post only.
+	ds := interopJWTDatasource(t, as, "body-client", interopRSAKeyFormat)
+	authorizer, err := newInteropCache().Authorizer(ds)
+	if err != nil {
+		t.Fatalf("Authorizer: %v", err)
+	}
+
+	_, err = authorizer.(credential.TokenFetcher).FetchToken(t.Context())
+
+	var tokenErr *credential.TokenError
+	if !errors.As(err, &tokenErr) || tokenErr.Code != "invalid_client" {
+		t.Errorf("FetchToken error = %v, want invalid_client", err)
 	}
 }

@@ -40,7 +40,8 @@ func (e *ExpiresInError) Error() string {
 }
 
 // tokenLifetime reads the expires_in member of a token response: a JSON
-// number, a numeric JSON string as some servers send, or a form value. It
+// number, a numeric JSON string as some servers send, or a form value, as
+// text or as the int64 or float64 that oauth2.Token.Extra makes of it. It
 // reports whether the member was present. A missing or empty value returns
 // false and no error. Lifetimes past math.MaxInt32 seconds are cut to it, as
 // golang.org/x/oauth2 does, while a value past int64 is invalid there too.
@@ -51,6 +52,10 @@ func tokenLifetime(v any) (time.Duration, bool, error) {
 		return 0, false, nil
 	case float64:
 		text = strconv.FormatFloat(v, 'f', -1, 64)
+		shown = text
+	case int64:
+		// oauth2.Token.Extra returns form values that parse as integers so.
+		text = strconv.FormatInt(v, 10)
 		shown = text
 	case json.Number:
 		text = v.String()

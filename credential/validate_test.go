@@ -34,6 +34,11 @@ func TestValidateAccepts(t *testing.T) {
 		{"oauth", validOAuth()},
 		{"oauth without scopes", func() fieldlink.Auth { a := validOAuth(); a.Scopes = nil; return a }()},
 		{"oauth over http", func() fieldlink.Auth { a := validOAuth(); a.TokenURL = "http://127.0.0.1:8080/token"; return a }()},
+		{"oauth with token params", func() fieldlink.Auth {
+			a := validOAuth()
+			a.TokenParams = map[string]string{"resource": "https://api.example", "audience": "api://x"}
+			return a
+		}()},
 	}
 	for _, tt := range tests {
 		if err := Validate(tt.auth); err != nil {
@@ -63,6 +68,17 @@ func TestValidateRejects(t *testing.T) {
 		{"client auth auto", func(a *fieldlink.Auth) { a.ClientAuthentication = "auto" }, `auth.clientAuthentication "auto" is not supported`},
 		{"scope with space", func(a *fieldlink.Auth) { a.Scopes = []string{"openid profile"} }, `auth.scopes[0] "openid profile" is not a valid scope`},
 		{"scope empty", func(a *fieldlink.Auth) { a.Scopes = []string{"a", ""} }, `auth.scopes[1] "" is not a valid scope`},
+		{"token param grant type", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"grant_type": "password"} }, `auth.tokenParams must not set "grant_type": it is always client_credentials`},
+		{"token param scope", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"resource": "r", "scope": "x"} }, `auth.tokenParams must not set "scope": enter scopes in auth.scopes`},
+		{"token param secret any case", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"Client_Secret": "x"} }, `auth.tokenParams must not set "Client_Secret": `},
+		{"token param client id", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"client_id": "x"} }, `auth.tokenParams must not set "client_id": `},
+		{"token param assertion", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"client_assertion": "x"} }, `auth.tokenParams must not set "client_assertion": `},
+		{"token param assertion type", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"client_assertion_type": "x"} }, `auth.tokenParams must not set "client_assertion_type": `},
+		{"token param empty name", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"": "x"} }, "auth.tokenParams has an empty parameter name"},
+		{"token param spaced name", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"resource ": "x"} }, `auth.tokenParams name "resource " has spaces`},
+		{"token param newline value", func(a *fieldlink.Auth) { a.TokenParams = map[string]string{"audience": "api\n"} }, `auth.tokenParams["audience"] contains a control character`},
+		{"private_key_jwt without certificate", func(a *fieldlink.Auth) { a.ClientAuthentication = fieldlink.ClientAuthPrivateKeyJWT }, "auth.clientCertificate is missing: "},
+		{"tls key without certificate", func(a *fieldlink.Auth) { a.TLSClientKey = "-----BEGIN PRIVATE KEY-----" }, "auth.tlsClientCertificate is missing while auth.tlsClientKey is set"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,5 +140,38 @@ func TestAuthorizerRejectsInvalidAuth(t *testing.T) {
 
 	if code := fieldlink.ErrorCode(err); code != fieldlink.EInvalid {
 		t.Errorf("error code = %q (%v), want %q", code, err, fieldlink.EInvalid)
+	}
+}
+
+func TestValidateTLSClientCertificate(t *testing.T) {
+	pair := newTestKeyPair(t, ecPKCS8, inAYear())
+	other := newTestKeyPair(t, rsaPKCS8, inAYear())
+	tests := []struct {
+		name       string
+		auth       fieldlink.Auth
+		wantPrefix string // empty when valid
+	}{
+		{name: "none mode with pair", auth: fieldlink.Auth{Mode: fieldlink.AuthNone, TLSClientCertificate: pair.CertPEM, TLSClientKey: pair.KeyPEM}},
+		{name: "basic with pair", auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc", TLSClientCertificate: pair.CertPEM, TLSClientKey: pair.KeyPEM}},
+		{name: "mismatched pair", auth: fieldlink.Auth{Mode: fieldlink.AuthNone, TLSClientCertificate: pair.CertPEM, TLSClientKey: other.KeyPEM}, wantPrefix: "auth.tlsClientCertificate and auth.tlsClientKey are not a valid key pair: "},
+		{name: "certificate alone", auth: fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "t", TLSClientCertificate: pair.CertPEM}, wantPrefix: "auth.tlsClientKey is missing while auth.tlsClientCertificate is set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Validate(tt.auth)
+
+			if tt.wantPrefix == "" {
+				if err != nil {
+					t.Errorf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if code := fieldlink.ErrorCode(err); code != fieldlink.EInvalid {
+				t.Errorf("error code = %q (%v), want %q", code, err, fieldlink.EInvalid)
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantPrefix) {
+				t.Errorf("Validate = %v, want prefix %q", err, tt.wantPrefix)
+			}
+		})
 	}
 }

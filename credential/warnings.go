@@ -164,8 +164,19 @@ func expiryWarning(field, what string, expiresAt, now time.Time, action string) 
 	case left <= 0:
 		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", field, what, date, action)
 	case left <= ExpiryWarningWindow:
-		days := int(left.Hours() / 24)
-		return fmt.Sprintf("%s: %s expires on %s, in %d days: %s before then.", field, what, date, days, action)
+		return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, what, date, daysLeft(left), action)
 	}
 	return ""
+}
+
+// daysLeft writes a duration of at most ExpiryWarningWindow in whole days.
+func daysLeft(left time.Duration) string {
+	switch days := int(left.Hours() / 24); days {
+	case 0:
+		return "within a day"
+	case 1:
+		return "in 1 day"
+	default:
+		return fmt.Sprintf("in %d days", days)
+	}
 }
