@@ -56,12 +56,16 @@ func TestWarnings(t *testing.T) {
 		},
 		{
 			name: "organizations tenant",
-			ds:   entra(func(a *fieldlink.Auth) { a.TokenURL = "https://login.microsoftonline.com/Organizations/oauth2/v2.0/token" }),
+			ds: entra(func(a *fieldlink.Auth) {
+				a.TokenURL = "https://login.microsoftonline.com/Organizations/oauth2/v2.0/token"
+			}),
 			want: []string{`auth.tokenUrl uses "Organizations" as the tenant`},
 		},
 		{
 			name: "placeholder tenant",
-			ds:   entra(func(a *fieldlink.Auth) { a.TokenURL = "https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token" }),
+			ds: entra(func(a *fieldlink.Auth) {
+				a.TokenURL = "https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token"
+			}),
 			want: []string{`auth.tokenUrl still contains the placeholder "{tenant-id}" as the tenant`},
 		},
 		{
