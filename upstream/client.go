@@ -22,20 +22,36 @@ const userAgent = "fieldlink"
 // Client sends requests to datasources' APIs. It implements
 // fieldlink.Upstream and is safe for concurrent use.
 type Client struct {
-	http   *outbound.Client
-	creds  *credential.Cache
-	logger *slog.Logger
+	http     *outbound.Client
+	creds    *credential.Cache
+	logger   *slog.Logger
+	recorder HealthRecorder
+	now      func() time.Time
 }
 
 var _ fieldlink.Upstream = (*Client)(nil)
 
-// New returns a Client that sends requests through http with credentials
-// from creds. A nil logger discards.
-func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger) *Client {
+// Option changes a Client built by New.
+type Option func(*Client)
+
+// WithRecorder makes the Client report the outcome of token and API
+// requests and of Test connection to r. Without it nothing is recorded.
+func WithRecorder(r HealthRecorder) Option {
+	return func(c *Client) { c.recorder = r }
+}
+
+// New returns a Client that sends requests through each datasource's client
+// from http, with credentials from creds. A nil logger discards.
+func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, opts ...Option) *Client {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{http: http, creds: creds, logger: logger}
+
+	c := &Client{http: http, creds: creds, logger: logger, now: time.Now}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
 }
 
 // Do sends req to the datasource's API and implements fieldlink.Upstream.
@@ -47,23 +63,42 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger) *C
 //
 // A response with any status is returned without error, so the caller
 // decides what a 404 means. Errors are transport, authentication and size
-// limit failures, and credential.Hint gives the next step for them.
+// limit failures, and credential.HintFor gives the next step for them.
+//
+// A datasource whose Health marks its current configuration as broken fails
+// at once with an *UnhealthyError, without a token request. The outcome of
+// every other call goes to the HealthRecorder, when there is one.
 func (c *Client) Do(ctx context.Context, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
+	if err := unhealthyError(ds); err != nil {
+		return fieldlink.UpstreamResponse{}, err
+	}
+
 	target, err := joinURL(ds.BaseURL, req.Path)
 	if err != nil {
 		return fieldlink.UpstreamResponse{}, fmt.Errorf("datasource %s: %w", ds.ID, err)
 	}
 
+	httpClient, err := c.http.For(ds)
+	if err != nil {
+		c.recordFailure(ctx, ds, err)
+		return fieldlink.UpstreamResponse{}, err
+	}
 	authorizer, err := c.creds.Authorizer(ds)
 	if err != nil {
+		c.recordFailure(ctx, ds, err)
 		return fieldlink.UpstreamResponse{}, err
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
 	defer cancel()
 
-	resp, err := c.send(ctx, ds, authorizer, req.Method, target, req.Header, req.Body)
+	method := req.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	resp, err := c.send(ctx, ds, httpClient, authorizer, method, target, req.Header, req.Body)
 	if err != nil {
+		c.recordFailure(ctx, ds, err)
 		return fieldlink.UpstreamResponse{}, err
 	}
 
@@ -74,19 +109,20 @@ func (c *Client) Do(ctx context.Context, ds fieldlink.Datasource, req fieldlink.
 			slog.String("datasource", ds.ID),
 			slog.String("host", hostOf(target)))
 		authorizer.Invalidate()
-		resp, err = c.send(ctx, ds, authorizer, req.Method, target, req.Header, req.Body)
+		resp, err = c.send(ctx, ds, httpClient, authorizer, method, target, req.Header, req.Body)
 		if err != nil {
+			c.recordFailure(ctx, ds, err)
 			return fieldlink.UpstreamResponse{}, err
 		}
 	}
+
+	c.recordResponse(ctx, ds, method, outbound.Redact(target, secretsOf(ds.Auth)...), resp)
 	return resp, nil
 }
 
-// send makes one request and reads the response body in full.
-func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, authorizer credential.Authorizer, method, target string, header http.Header, body []byte) (fieldlink.UpstreamResponse, error) {
-	if method == "" {
-		method = http.MethodGet
-	}
+// send makes one request with httpClient and reads the response body in
+// full.
+func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *http.Client, authorizer credential.Authorizer, method, target string, header http.Header, body []byte) (fieldlink.UpstreamResponse, error) {
 	secrets := secretsOf(ds.Auth)
 	displayURL := outbound.Redact(target, secrets...)
 
@@ -99,7 +135,7 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, authorizer c
 	}
 
 	start := time.Now()
-	resp, err := c.http.Do(httpReq)
+	resp, err := httpClient.Do(httpReq)
 	if err != nil {
 		return fieldlink.UpstreamResponse{}, fmt.Errorf("%s %s: %w", method, displayURL, unwrapURLError(err))
 	}

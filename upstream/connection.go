@@ -2,20 +2,21 @@ package upstream
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net/http"
+	"net/url"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/credential"
 	"github.com/fieldlink/fieldlink/outbound"
 )
 
-// Test connection statuses other than fieldlink.StatusValidAccessToken.
+// Test connection statuses other than fieldlink.StatusValidAccessToken and
+// fieldlink.StatusValidCredentials.
 const (
 	StatusInvalidSettings    = "INVALID SETTINGS"
+	StatusAddressFailed      = "ADDRESS CHECK FAILED"
 	StatusTokenRequestFailed = "TOKEN REQUEST FAILED"
 	StatusAPIRequestFailed   = "API REQUEST FAILED"
 	StatusNoTestPath         = "NO TEST PATH"
@@ -23,24 +24,49 @@ const (
 
 // Names of the Test connection steps.
 const (
+	StepAddress = "address"
 	StepToken   = "token"
 	StepRequest = "request"
 )
 
-// Test runs Test connection in two steps. Step "token" fetches a new OAuth 2
-// access token, never a cached one, or for the other modes names the
-// credentials that requests carry. Step "request" sends GET TestPath with
-// those credentials. The status is fieldlink.StatusValidAccessToken when both
-// succeed for OAuth 2, and fieldlink.StatusValidCredentials for the modes
-// without a token. Otherwise it is one of the Status constants of this package, and
-// the failed step has a message and a hint.
+// graphTestPath is the test path suggested for Microsoft Graph. An app-only
+// token may read it with User.Read.All, while /me needs a signed-in user.
+const graphTestPath = "/users?$top=1&$select=id"
+
+// Test runs Test connection in three steps, stopping at the first that
+// fails. Settings that do not validate fail first, as the token step,
+// without a lookup or a request.
 //
-// Without a TestPath an OAuth 2 datasource passes on the token alone, while
-// the other modes fail with StatusNoTestPath because nothing checked their
-// credentials. Test works on unsaved settings and leaves the cache of saved
-// datasources alone.
+//   - "address" parses the base URL and the token URL, resolves each host
+//     and checks every address against the guard with the datasource's
+//     allowances.
+//   - "token" fetches a new OAuth 2 access token, never a cached one, and
+//     describes it in the result's Token; for the other modes it names the
+//     credentials that requests carry.
+//   - "request" sends GET TestPath with those credentials.
+//
+// The status is fieldlink.StatusValidAccessToken when the token and the
+// request succeed, and fieldlink.StatusValidCredentials when the request
+// succeeds for a mode without a token. Without a TestPath the result is not
+// OK and the status is StatusNoTestPath, because nothing checked that the
+// API accepts the credentials. Otherwise the status is one of this
+// package's Status constants, and the failed step has a message and a hint.
+//
+// Warnings hold credential.Warnings and what the token's claims show, such
+// as a Microsoft Graph token without application permissions. Test works on
+// unsaved settings and leaves the cached tokens of saved datasources alone,
+// except that a passing test of a saved datasource drops its cached
+// authorizer, so a remembered configuration error no longer blocks it.
 func (c *Client) Test(ctx context.Context, ds fieldlink.Datasource) fieldlink.TestResult {
 	result := c.test(ctx, ds)
+	result.Warnings = append(credential.Warnings(ds, c.now()), result.Warnings...)
+
+	if result.OK && ds.ID != "" && !ds.UpdatedAt.IsZero() {
+		c.creds.Forget(ds.ID)
+	}
+	if c.recorder != nil {
+		c.recorder.RecordTest(context.WithoutCancel(ctx), ds, result)
+	}
 
 	c.logger.Info("datasource tested",
 		slog.String("datasource", ds.ID),
@@ -53,27 +79,42 @@ func (c *Client) test(ctx context.Context, ds fieldlink.Datasource) fieldlink.Te
 	secrets := secretsOf(ds.Auth)
 	var result fieldlink.TestResult
 
-	authorizer, tokenStep := c.testToken(ctx, ds, secrets)
-	result.Steps = append(result.Steps, tokenStep)
-	if !tokenStep.OK {
-		result.Status = StatusTokenRequestFailed
-		if authorizer == nil {
-			result.Status = StatusInvalidSettings
-		}
+	// Invalid credentials settings fail before any lookup or request, in
+	// the token step that would use them.
+	authorizer, err := c.creds.NewAuthorizer(ds)
+	if err != nil {
+		result.Steps = append(result.Steps, fieldlink.TestStep{
+			Name:    StepToken,
+			Message: outbound.Redact(fieldlink.ErrorMessage(err), secrets...),
+		})
+		result.Status = StatusInvalidSettings
 		return result
 	}
 
-	_, fetchesTokens := authorizer.(credential.TokenFetcher)
+	addressStep, status := c.testAddress(ctx, ds, secrets)
+	result.Steps = append(result.Steps, addressStep)
+	if !addressStep.OK {
+		result.Status = status
+		return result
+	}
+
+	token := c.testToken(ctx, ds, authorizer, secrets)
+	result.Steps = append(result.Steps, token.step)
+	if !token.step.OK {
+		result.Status = StatusTokenRequestFailed
+		return result
+	}
+	if token.info != nil {
+		details := token.info.Details()
+		result.Token = &details
+		result.Warnings = tokenWarnings(token.info)
+	}
+
 	if ds.TestPath == "" {
-		if fetchesTokens {
-			result.OK = true
-			result.Status = fieldlink.StatusValidAccessToken
-			return result
-		}
 		result.Steps = append(result.Steps, fieldlink.TestStep{
 			Name:    StepRequest,
-			Message: "No test path is set, so no request was sent and the credentials are unchecked.",
-			Hint:    "Set a test path that these credentials may read, such as /me or /users?$top=1.",
+			Message: "No test path is set, so no API request was sent and nothing checked that the API accepts these credentials.",
+			Hint:    testPathHint(ds, token.info),
 		})
 		result.Status = StatusNoTestPath
 		return result
@@ -85,96 +126,44 @@ func (c *Client) test(ctx context.Context, ds fieldlink.Datasource) fieldlink.Te
 		result.Status = StatusAPIRequestFailed
 		return result
 	}
+
 	result.OK = true
-	result.Status = fieldlink.StatusValidAccessToken
-	if !fetchesTokens {
-		result.Status = fieldlink.StatusValidCredentials
+	result.Status = fieldlink.StatusValidCredentials
+	if token.info != nil {
+		result.Status = fieldlink.StatusValidAccessToken
 	}
 	return result
 }
 
-// testToken builds an uncached authorizer and, for OAuth 2, fetches a new
-// token with it. The authorizer is nil when the settings are invalid.
-func (c *Client) testToken(ctx context.Context, ds fieldlink.Datasource, secrets []string) (credential.Authorizer, fieldlink.TestStep) {
-	start := time.Now()
-	step := fieldlink.TestStep{Name: StepToken}
-
-	authorizer, err := c.creds.NewAuthorizer(ds)
-	if err != nil {
-		step.DurationMS = time.Since(start).Milliseconds()
-		step.Message = outbound.Redact(fieldlink.ErrorMessage(err), secrets...)
-		return nil, step
+// tokenWarnings returns the warnings that a fetched token's claims show.
+func tokenWarnings(info *credential.TokenInfo) []string {
+	if !info.Claims.IsGraphAppOnlyWithoutRoles() {
+		return nil
 	}
-
-	fetcher, ok := authorizer.(credential.TokenFetcher)
-	if !ok {
-		step.OK = true
-		step.DurationMS = time.Since(start).Milliseconds()
-		step.Message = credential.Describe(ds.Auth) + " No token request is needed."
-		return authorizer, step
-	}
-
-	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
-	defer cancel()
-	info, err := fetcher.FetchToken(ctx)
-	step.DurationMS = time.Since(start).Milliseconds()
-	if err != nil {
-		step.Message = outbound.Redact(err.Error(), secrets...)
-		step.Hint = credential.Hint(err)
-		return authorizer, step
-	}
-
-	step.OK = true
-	step.Message = describeToken(info, start)
-	return authorizer, step
+	return []string{"The Microsoft Graph access token has no roles claim, so the app holds no application permission and Graph will reject its requests with 403: in Entra ID, open App registrations > your app > API permissions, add the Microsoft Graph application permission the requests need (for example User.Read.All), then press \"Grant admin consent\"."}
 }
 
-// describeToken names the token type, the token URL, the lifetime and the
-// granted scope, without the token itself.
-func describeToken(info credential.TokenInfo, requested time.Time) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Received a %s token from %s", info.Type, info.TokenURL)
-	if !info.Expiry.IsZero() {
-		fmt.Fprintf(&b, ", valid for %s", info.Expiry.Sub(requested).Round(time.Second))
+// testPathHint names a test path to set: one that an app-only Graph token
+// may read, or a general suggestion for other APIs.
+func testPathHint(ds fieldlink.Datasource, info *credential.TokenInfo) string {
+	if isGraph(ds, info) {
+		return "Set the test path to " + graphTestPath + ", which the app may read with the User.Read.All application permission. Do not use /me, which needs a signed-in user and fails with an app-only token."
 	}
-	if info.Scope != "" {
-		fmt.Fprintf(&b, ", scope %q", info.Scope)
-	}
-	b.WriteString(".")
-	return b.String()
+	return "Set a test path that these credentials may read, such as a list endpoint limited to one result, so Test connection checks that the API accepts them."
 }
 
-// testRequest sends GET TestPath with the authorizer's credentials, without
-// the 401 retry of Do: the token is new, so a retry would hide the failure.
-func (c *Client) testRequest(ctx context.Context, ds fieldlink.Datasource, authorizer credential.Authorizer, secrets []string) fieldlink.TestStep {
-	start := time.Now()
-	step := fieldlink.TestStep{Name: StepRequest}
-
-	target, err := joinURL(ds.BaseURL, ds.TestPath)
-	if err != nil {
-		step.Message = outbound.Redact(err.Error(), secrets...)
-		return step
+// isGraph reports whether ds is Microsoft Graph: by its base URL's host, its
+// scopes, or its token's audience.
+func isGraph(ds fieldlink.Datasource, info *credential.TokenInfo) bool {
+	if u, err := url.Parse(ds.BaseURL); err == nil && strings.HasPrefix(strings.ToLower(u.Hostname()), "graph.microsoft.") {
+		return true
 	}
-	displayURL := outbound.Redact(target, secrets...)
-
-	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
-	defer cancel()
-	resp, err := c.send(ctx, ds, authorizer, http.MethodGet, target, nil, nil)
-	step.DurationMS = time.Since(start).Milliseconds()
-	if err != nil {
-		step.Message = outbound.Redact(err.Error(), secrets...)
-		step.Hint = credential.Hint(err)
-		return step
+	if slices.ContainsFunc(ds.Auth.Scopes, func(scope string) bool {
+		return strings.HasPrefix(strings.ToLower(scope), "https://graph.microsoft.com/")
+	}) {
+		return true
 	}
-
-	if resp.Status < 200 || resp.Status > 299 {
-		apiErr := credential.NewAPIError(http.MethodGet, displayURL, resp.Status, resp.Body, secrets...)
-		step.Message = apiErr.Error()
-		step.Hint = credential.Hint(apiErr)
-		return step
-	}
-
-	step.OK = true
-	step.Message = fmt.Sprintf("GET %s returned %d %s with %d bytes.", displayURL, resp.Status, http.StatusText(resp.Status), len(resp.Body))
-	return step
+	return info != nil && info.Claims != nil && slices.ContainsFunc(info.Claims.Audience, func(aud string) bool {
+		return strings.HasPrefix(aud, "https://graph.microsoft.com") || aud == "00000003-0000-0000-c000-000000000000"
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -34,17 +35,26 @@ func TestTestValidAccessToken(t *testing.T) {
 	api := graphAPI(t)
 	ds := oauthDatasource(ts, api)
 	ds.TestPath = "/users?$top=1"
+	before := time.Now()
 
 	got := newClient().Test(t.Context(), ds)
 
+	if got.Token == nil {
+		t.Fatalf("Test = %+v, want token details", got)
+	}
 	want := fieldlink.TestResult{
 		OK:     true,
 		Status: fieldlink.StatusValidAccessToken,
 		Steps: []fieldlink.TestStep{
 			{
+				Name:    upstream.StepAddress,
+				OK:      true,
+				Message: "API and token host 127.0.0.1 → 127.0.0.1.",
+			},
+			{
 				Name:    upstream.StepToken,
 				OK:      true,
-				Message: fmt.Sprintf("Received a Bearer token from %s/tenant-1/oauth2/v2.0/token, valid for 59m59s.", ts.URL),
+				Message: fmt.Sprintf("Received a Bearer token from %s/tenant-1/oauth2/v2.0/token, expiring at %s.", ts.URL, got.Token.ExpiresAt.UTC().Format(time.RFC3339)),
 			},
 			{
 				Name:    upstream.StepRequest,
@@ -52,9 +62,13 @@ func TestTestValidAccessToken(t *testing.T) {
 				Message: fmt.Sprintf("GET %s/v1.0/users?$top=1 returned 200 OK with 22 bytes.", api.URL),
 			},
 		},
+		Token: &fieldlink.TokenDetails{Type: "Bearer", ExpiresAt: got.Token.ExpiresAt},
 	}
 	if diff := cmp.Diff(want, got, ignoreDurations); diff != "" {
 		t.Errorf("TestResult (-want +got):\n%s", diff)
+	}
+	if earliest := before.Add(3599 * time.Second); got.Token.ExpiresAt.Before(earliest) {
+		t.Errorf("ExpiresAt = %s, want expires_in 3599 after the request, not before %s", got.Token.ExpiresAt, earliest)
 	}
 }
 
@@ -88,11 +102,24 @@ func TestTestWithoutTestPath(t *testing.T) {
 
 	result := newClient().Test(t.Context(), oauthDatasource(ts, api))
 
-	if !result.OK || result.Status != fieldlink.StatusValidAccessToken {
-		t.Errorf("Test = %+v, want OK with %s", result, fieldlink.StatusValidAccessToken)
+	if result.OK || result.Status != upstream.StatusNoTestPath {
+		t.Fatalf("Test = %+v, want not OK with %s", result, upstream.StatusNoTestPath)
 	}
-	if len(result.Steps) != 1 {
-		t.Errorf("steps = %+v, want only the token step", result.Steps)
+	if len(result.Steps) != 3 {
+		t.Fatalf("steps = %+v, want address, token and the unsent request", result.Steps)
+	}
+	if !result.Steps[1].OK || result.Token == nil {
+		t.Errorf("token step = %+v, token = %+v, want the token fetched", result.Steps[1], result.Token)
+	}
+	request := result.Steps[2]
+	if request.OK {
+		t.Errorf("request step = %+v, want it not OK", request)
+	}
+	if !strings.Contains(request.Hint, "/users?$top=1&$select=id") {
+		t.Errorf("hint = %q, want the Graph test path", request.Hint)
+	}
+	if !strings.Contains(request.Hint, "Do not use /me") {
+		t.Errorf("hint = %q, want the warning about /me", request.Hint)
 	}
 	if got := len(api.seen()); got != 0 {
 		t.Errorf("API calls = %d, want 0", got)
@@ -116,10 +143,10 @@ func TestTestWrongSecretEntra(t *testing.T) {
 	if result.OK || result.Status != upstream.StatusTokenRequestFailed {
 		t.Fatalf("Test = %+v, want %s", result, upstream.StatusTokenRequestFailed)
 	}
-	if len(result.Steps) != 1 {
-		t.Fatalf("steps = %+v, want only the failed token step", result.Steps)
+	if len(result.Steps) != 2 {
+		t.Fatalf("steps = %+v, want the address step and the failed token step", result.Steps)
 	}
-	step := result.Steps[0]
+	step := result.Steps[1]
 	if !strings.Contains(step.Message, "invalid_client: AADSTS7000215") {
 		t.Errorf("message = %q, want the Entra code", step.Message)
 	}
@@ -148,7 +175,7 @@ func TestTestUnreachableTokenURL(t *testing.T) {
 	if result.Status != upstream.StatusTokenRequestFailed {
 		t.Fatalf("status = %q, want %s", result.Status, upstream.StatusTokenRequestFailed)
 	}
-	step := result.Steps[0]
+	step := result.Steps[1]
 	if !strings.Contains(step.Message, "fetch token from "+closed.URL) {
 		t.Errorf("message = %q, want it to name the token URL", step.Message)
 	}
@@ -170,7 +197,7 @@ func TestTestAPIPermissionDenied(t *testing.T) {
 	if result.OK || result.Status != upstream.StatusAPIRequestFailed {
 		t.Fatalf("Test = %+v, want %s", result, upstream.StatusAPIRequestFailed)
 	}
-	step := result.Steps[1]
+	step := result.Steps[2]
 	wantMessage := fmt.Sprintf("GET %s/v1.0/users?$top=1 returned 403 Forbidden: Authorization_RequestDenied: Insufficient privileges to complete the operation.", api.URL)
 	if step.Message != wantMessage {
 		t.Errorf("message = %q, want %q", step.Message, wantMessage)
@@ -190,7 +217,7 @@ func TestTestAPIBodyRedacted(t *testing.T) {
 
 	result := newClient().Test(t.Context(), ds)
 
-	step := result.Steps[1]
+	step := result.Steps[2]
 	if strings.Contains(step.Message, "token-1") {
 		t.Errorf("message %q contains the access token", step.Message)
 	}
@@ -215,11 +242,11 @@ func TestTestStaticModes(t *testing.T) {
 		testPath   string
 		wantOK     bool
 		wantStatus string
-		wantSteps  int
+		wantHint   string
 	}{
-		{name: "basic accepted", password: "pw", testPath: "/me", wantOK: true, wantStatus: fieldlink.StatusValidCredentials, wantSteps: 2},
-		{name: "basic rejected", password: "wrong", testPath: "/me", wantStatus: upstream.StatusAPIRequestFailed, wantSteps: 2},
-		{name: "no test path", password: "pw", wantStatus: upstream.StatusNoTestPath, wantSteps: 2},
+		{name: "basic accepted", password: "pw", testPath: "/me", wantOK: true, wantStatus: fieldlink.StatusValidCredentials},
+		{name: "basic rejected", password: "wrong", testPath: "/me", wantStatus: upstream.StatusAPIRequestFailed, wantHint: "create an API token for this user"},
+		{name: "no test path", password: "pw", wantStatus: upstream.StatusNoTestPath, wantHint: "Set a test path that these credentials may read"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,11 +262,17 @@ func TestTestStaticModes(t *testing.T) {
 			if result.OK != tt.wantOK || result.Status != tt.wantStatus {
 				t.Errorf("Test = OK %v status %q, want OK %v status %q", result.OK, result.Status, tt.wantOK, tt.wantStatus)
 			}
-			if len(result.Steps) != tt.wantSteps {
-				t.Fatalf("steps = %+v, want %d", result.Steps, tt.wantSteps)
+			if len(result.Steps) != 3 {
+				t.Fatalf("steps = %+v, want address, token and request", result.Steps)
 			}
-			if want := `Requests carry HTTP Basic credentials for user "svc". No token request is needed.`; result.Steps[0].Message != want {
-				t.Errorf("token step message = %q, want %q", result.Steps[0].Message, want)
+			if want := `Requests carry HTTP Basic credentials for user "svc". No token request is needed.`; result.Steps[1].Message != want {
+				t.Errorf("token step message = %q, want %q", result.Steps[1].Message, want)
+			}
+			if !strings.Contains(result.Steps[2].Hint, tt.wantHint) {
+				t.Errorf("request hint = %q, want it to contain %q", result.Steps[2].Hint, tt.wantHint)
+			}
+			if result.Token != nil {
+				t.Errorf("Token = %+v, want none for basic authentication", result.Token)
 			}
 		})
 	}
@@ -248,7 +281,7 @@ func TestTestStaticModes(t *testing.T) {
 func TestTestInvalidSettings(t *testing.T) {
 	ds := fieldlink.Datasource{
 		ID:      "ds-1",
-		BaseURL: "https://api.example",
+		BaseURL: "http://127.0.0.1:1",
 		Auth: fieldlink.Auth{
 			Mode:                 fieldlink.AuthOAuth2ClientCredentials,
 			TokenURL:             "ftp://x",
@@ -262,6 +295,9 @@ func TestTestInvalidSettings(t *testing.T) {
 
 	if result.OK || result.Status != upstream.StatusInvalidSettings {
 		t.Fatalf("Test = %+v, want %s", result, upstream.StatusInvalidSettings)
+	}
+	if len(result.Steps) != 1 || result.Steps[0].Name != upstream.StepToken {
+		t.Fatalf("steps = %+v, want only the token step, before any lookup", result.Steps)
 	}
 	if !strings.HasPrefix(result.Steps[0].Message, `auth.tokenUrl "ftp://x" is not an http(s) URL`) {
 		t.Errorf("message = %q, want the validation error", result.Steps[0].Message)
