@@ -199,7 +199,7 @@ func (a *clientCredentialsAuth) rememberedError() error {
 }
 
 // fetch requests a token from the token endpoint and caches it. It
-// remembers a configuration error and forgets it after a success.
+// remembers a configuration error and clears it after a success.
 func (a *clientCredentialsAuth) fetch(ctx context.Context) (*oauth2.Token, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()

@@ -46,7 +46,8 @@ func TestIsConfigError(t *testing.T) {
 	}
 }
 
-// countingEndpoint answers every token request with respond and counts them.
+// countingEndpoint responds to every token request with respond and counts
+// the requests.
 type countingEndpoint struct {
 	*httptest.Server
 	requests atomic.Int32

@@ -46,26 +46,26 @@ func (e *ExpiresInError) Error() string {
 // false and no error. Lifetimes past math.MaxInt32 seconds are cut to it, as
 // golang.org/x/oauth2 does, while a value past int64 is invalid there too.
 func tokenLifetime(v any) (time.Duration, bool, error) {
-	var text, shown string
+	var text, display string
 	switch v := v.(type) {
 	case nil:
 		return 0, false, nil
 	case float64:
 		text = strconv.FormatFloat(v, 'f', -1, 64)
-		shown = text
+		display = text
 	case int64:
 		// oauth2.Token.Extra returns form values that parse as integers so.
 		text = strconv.FormatInt(v, 10)
-		shown = text
+		display = text
 	case json.Number:
 		text = v.String()
-		shown = text
+		display = text
 	case string:
 		if strings.TrimSpace(v) == "" {
 			return 0, false, nil
 		}
 		text = strings.TrimSpace(v)
-		shown = strconv.Quote(truncate(v, 40))
+		display = strconv.Quote(truncate(v, 40))
 	default:
 		encoded, _ := json.Marshal(v)
 		return 0, true, &ExpiresInError{Value: truncate(string(encoded), 40)}
@@ -73,7 +73,7 @@ func tokenLifetime(v any) (time.Duration, bool, error) {
 
 	seconds, err := strconv.ParseInt(text, 10, 64)
 	if err != nil || seconds < 0 {
-		return 0, true, &ExpiresInError{Value: shown}
+		return 0, true, &ExpiresInError{Value: display}
 	}
 
 	seconds = min(seconds, math.MaxInt32)

@@ -30,11 +30,12 @@ var (
 var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Warnings returns problems in ds's settings that do not stop a save but
-// make requests fail now or later: a client secret that looks like a secret
-// ID, a tenant or scope that Entra ID rejects for client credentials, and a
-// secret or certificate that expires within ExpiryWarningWindow of now or
-// has expired. Each warning names the field and the value, never a secret,
-// and says what to do. It returns nil when there is nothing to report.
+// make requests fail now or later. It reports a client secret that looks
+// like a secret ID, and a tenant or scope that Entra ID rejects for client
+// credentials. It also reports a secret or certificate that has expired or
+// expires within ExpiryWarningWindow of now. Each warning names the field
+// and the value, never a secret, and what to do. It returns nil when there
+// is nothing to report.
 func Warnings(ds fieldlink.Datasource, now time.Time) []string {
 	var warnings []string
 	a := ds.Auth
@@ -157,14 +158,14 @@ func expiryWarnings(a fieldlink.Auth, now time.Time) []string {
 
 // expiryWarning returns the warning for something that expires at
 // expiresAt, or "" when that is more than ExpiryWarningWindow after now.
-func expiryWarning(field, what string, expiresAt, now time.Time, action string) string {
+func expiryWarning(field, subject string, expiresAt, now time.Time, action string) string {
 	date := expiresAt.UTC().Format("2006-01-02")
 	left := expiresAt.Sub(now)
 	switch {
 	case left <= 0:
-		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", field, what, date, action)
+		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", field, subject, date, action)
 	case left <= ExpiryWarningWindow:
-		return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, what, date, daysLeft(left), action)
+		return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, subject, date, daysLeft(left), action)
 	}
 	return ""
 }

@@ -114,6 +114,9 @@ func (c *Client) newHTTPClient(s transportSettings) *http.Client {
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		IdleConnTimeout:       90 * time.Second,
+		// NOTE: the dial and the TLS handshake are each bounded by the
+		// connect timeout, so establishing a connection can take up to
+		// twice as long.
 		TLSHandshakeTimeout:   s.connectTimeout,
 		ExpectContinueTimeout: time.Second,
 	}

@@ -41,7 +41,7 @@ const graphTestPath = "/users?$top=1&$select=id"
 //     and checks every address against the guard with the datasource's
 //     allowances.
 //   - "token" fetches a new OAuth 2 access token, never a cached one, and
-//     describes it in the result's Token; for the other modes it names the
+//     describes it in the result's Token. For the other modes it names the
 //     credentials that requests carry.
 //   - "request" sends GET TestPath with those credentials.
 //

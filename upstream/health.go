@@ -59,8 +59,8 @@ func isConfigError(err error) bool {
 	return credential.IsConfigError(err) || fieldlink.ErrorCode(err) == fieldlink.EInvalid
 }
 
-// recordFailure passes err to the recorder, unless the caller gave up, which
-// says nothing about the datasource.
+// recordFailure passes err to the recorder, unless the caller canceled the
+// request, which is no failure of the datasource.
 func (c *Client) recordFailure(ctx context.Context, ds fieldlink.Datasource, err error) {
 	if c.recorder == nil || ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return

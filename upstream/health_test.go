@@ -62,8 +62,8 @@ func newRecordingClient(recorder upstream.HealthRecorder) *upstream.Client {
 	return upstream.New(out, credential.NewCache(out.For, nil), nil, upstream.WithRecorder(recorder))
 }
 
-// rejectingTokenServer answers every token request with Entra ID's response
-// to a wrong client secret, and counts the requests.
+// rejectingTokenServer responds to every token request with Entra ID's
+// response to a wrong client secret, and counts the requests.
 func rejectingTokenServer(t *testing.T) *tokenServer {
 	t.Helper()
 	ts := &tokenServer{}

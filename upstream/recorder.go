@@ -39,7 +39,8 @@ type StoreRecorder struct {
 	latest map[string]recorded
 }
 
-// recorded is what StoreRecorder last wrote for a datasource.
+// recorded is the health StoreRecorder last wrote for a datasource, with
+// its state and the time of the write.
 type recorded struct {
 	health    fieldlink.DatasourceHealth
 	state     string
@@ -89,7 +90,7 @@ func (r *StoreRecorder) RecordFailure(ctx context.Context, ds fieldlink.Datasour
 // RecordTest records LastTestAt and the test's outcome, always at once
 // because LastTestAt changes. A passing test clears a configuration error. A
 // test of unsaved settings, which have no UpdatedAt, is not recorded,
-// because it says nothing about the saved ones.
+// because its outcome does not describe the saved settings.
 func (r *StoreRecorder) RecordTest(ctx context.Context, ds fieldlink.Datasource, result fieldlink.TestResult) {
 	if ds.UpdatedAt.IsZero() {
 		return
@@ -128,7 +129,11 @@ func (r *StoreRecorder) record(ctx context.Context, ds fieldlink.Datasource, sta
 	}
 	now := r.now()
 
+	// The lock is held across the write, so writes for one datasource land
+	// in the order of their decisions. Writes are rare by design.
 	r.mu.Lock()
+	defer r.mu.Unlock()
+
 	previous, ok := r.latest[ds.ID]
 	if !ok {
 		previous = recorded{health: ds.Health, state: stateOf(ds), writtenAt: lastWriteOf(ds.Health)}
@@ -139,23 +144,16 @@ func (r *StoreRecorder) record(ctx context.Context, ds fieldlink.Datasource, sta
 		next.LastError != previous.health.LastError ||
 		next.LastTestAt != previous.health.LastTestAt ||
 		now.Sub(previous.writtenAt) >= successWriteInterval
-	if due {
-		r.latest[ds.ID] = recorded{health: next, state: state, writtenAt: now}
-	}
-	r.mu.Unlock()
-
 	if !due {
 		return
 	}
+
 	if err := r.store.SetDatasourceHealth(ctx, ds.ID, next); err != nil {
 		r.logger.Warn("datasource health not recorded",
 			slog.String("datasource", ds.ID), slog.String("state", state), slog.Any("error", err))
-		r.mu.Lock()
-		delete(r.latest, ds.ID)
-		r.mu.Unlock()
 		return
 	}
-
+	r.latest[ds.ID] = recorded{health: next, state: state, writtenAt: now}
 	if state != previous.state {
 		r.logState(ds, state, next)
 	}

@@ -65,7 +65,7 @@ func (c *Client) testAddress(ctx context.Context, ds fieldlink.Datasource, secre
 }
 
 // testedHosts returns the host of baseURL and, for OAuth 2, the token URL's
-// host when the token URL parses; the token step reports an invalid one.
+// host when the token URL parses. The token step reports an invalid one.
 func testedHosts(ds fieldlink.Datasource, baseURL string) []testedHost {
 	var apiHost string
 	if u, err := url.Parse(baseURL); err == nil {
