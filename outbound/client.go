@@ -111,9 +111,9 @@ func (c *Client) newHTTPClient(s transportSettings) *http.Client {
 		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
 			return c.dial(ctx, dialer, network, address)
 		},
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2: true,
+		MaxIdleConns:      100,
+		IdleConnTimeout:   90 * time.Second,
 		// NOTE: the dial and the TLS handshake are each bounded by the
 		// connect timeout, so establishing a connection can take up to
 		// twice as long.
