@@ -75,7 +75,7 @@ func newAssertionSigner(a fieldlink.Auth, now time.Time) (*assertionSigner, erro
 		return nil, invalid("auth.clientCertificate expired on %s (%s): create a new certificate, upload it to the app registration, and paste it and its private key here", cert.NotAfter.UTC().Format(time.RFC3339), describeCertificate(cert))
 	}
 
-	// NOTE: Microsoft's "certificate credentials" page asks for PS256 (RS256
+	// NOTE: Microsoft's "certificate credentials" page specifies PS256 (RS256
 	// in older versions) and names no EC algorithm, so an EC key suits other
 	// OAuth 2 servers, not Entra ID.
 	signer := &assertionSigner{key: key, cert: cert, method: jwt.SigningMethodRS256}
