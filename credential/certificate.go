@@ -5,29 +5,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // errNoCertificate reports PEM text without a CERTIFICATE block.
 var errNoCertificate = errors.New("no PEM certificate found: paste the certificate as text starting with -----BEGIN CERTIFICATE-----")
-
-// CertificateExpiry returns the earliest NotAfter of the certificates in
-// pemText, which is when a certificate chain stops being valid. It fails
-// when pemText holds no certificate or one that does not parse.
-func CertificateExpiry(pemText string) (time.Time, error) {
-	certs, err := parseCertificates(pemText)
-	if err != nil {
-		return time.Time{}, err
-	}
-
-	earliest := certs[0].NotAfter
-	for _, cert := range certs[1:] {
-		if cert.NotAfter.Before(earliest) {
-			earliest = cert.NotAfter
-		}
-	}
-	return earliest, nil
-}
 
 // parseCertificates returns the certificates of the CERTIFICATE blocks in
 // pemText, in order, skipping blocks of other types such as keys.

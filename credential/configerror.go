@@ -29,6 +29,7 @@ var configEntraCodes = []int{
 	entraResourceNotFound,
 	entraResourceParameter,
 	entraTenantNotAllowed,
+	entraNoTenant,
 	entraAssertionSignature,
 	entraAssertionTime,
 	entraParameterMissing,

@@ -25,6 +25,7 @@ const (
 	entraResourceNotFound    = 500011  // the scope names a resource that is not in the tenant
 	entraResourceParameter   = 901002  // "The 'resource' request parameter isn't supported" (v2.0 endpoint)
 	entraTenantNotAllowed    = 9001023 // the grant is not supported over /common or /consumers
+	entraNoTenant            = 50059   // client credentials sent to /common or /organizations
 	entraAssertionSignature  = 700027  // no certificate of the app verifies the client assertion
 	entraAssertionTime       = 700024  // client assertion outside its nbf..exp range
 	entraParameterMissing    = 900144  // "The request body must contain the following parameter: 'scope'."
@@ -43,6 +44,7 @@ var entraHints = []struct {
 	{entraSecretMissingInBody, "The token request carried no client secret in the form body. Enter the secret's Value from Certificates & secrets, or set client authentication to body if it is set to header."},
 	{entraAppNotFound, "No application with this client ID exists in the tenant of the token URL. Copy the Application (client) ID from the app's Overview page, and check that the tenant ID in the token URL is the one where the app is registered."},
 	{entraTenantNotFound, "The tenant in the token URL does not exist. Copy the token endpoint from the app's Overview > Endpoints page, or check the Directory (tenant) ID in it."},
+	{entraNoTenant, "The token URL names common or organizations in place of a tenant, so Entra ID cannot tell which tenant the app belongs to. Put the Directory (tenant) ID or the tenant's primary domain (such as contoso.onmicrosoft.com) in the token URL: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token."},
 	{entraTenantNotAllowed, "The token URL names common, organizations or consumers in place of a tenant, and Entra ID issues app-only tokens only from a tenant's own endpoint. Put the Directory (tenant) ID or the tenant's primary domain (such as contoso.onmicrosoft.com) in the token URL: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token."},
 	{entraAssertionSignature, "Entra ID could not verify the client assertion with any certificate of the app. In App registrations > your app > Certificates & secrets > Certificates, upload this certificate (its public part, as .cer or .pem), and check that the private key entered here belongs to it."},
 	{entraAssertionTime, "Entra ID rejected the client assertion's time range (nbf to exp), so this server's clock is probably wrong. Synchronize the clock (NTP) and try again."},

@@ -4,17 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/expiry"
 )
-
-// ExpiryWarningWindow is how long before a secret or certificate expires
-// Warnings starts to report it. Entra ID client secrets last at most two
-// years, so a month leaves time to create a new one and roll it out.
-const ExpiryWarningWindow = 30 * 24 * time.Hour
 
 // Paths of Entra ID's token endpoints: v2.0, which takes scopes, and v1.0,
 // which takes a resource. The first group is the tenant segment, which may
@@ -33,7 +28,7 @@ var guidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // make requests fail now or later. It reports a client secret that looks
 // like a secret ID, and a tenant or scope that Entra ID rejects for client
 // credentials. It also reports a secret or certificate that has expired or
-// expires within ExpiryWarningWindow of now. Each warning names the field
+// expires within expiry.WarnWithin of now. Each warning names the field
 // and the value, never a secret, and what to do. It returns nil when there
 // is nothing to report.
 func Warnings(ds fieldlink.Datasource, now time.Time) []string {
@@ -44,7 +39,7 @@ func Warnings(ds fieldlink.Datasource, now time.Time) []string {
 		warnings = append(warnings, clientSecretWarnings(a)...)
 		warnings = append(warnings, entraWarnings(a)...)
 	}
-	warnings = append(warnings, expiryWarnings(a, now)...)
+	warnings = append(warnings, expiryWarnings(ds, now)...)
 	return warnings
 }
 
@@ -128,49 +123,35 @@ func entraV2Warnings(a fieldlink.Auth) []string {
 	return warnings
 }
 
-// expiryWarnings reports the secret and certificates of a that expire within
-// ExpiryWarningWindow of now or have expired.
-func expiryWarnings(a fieldlink.Auth, now time.Time) []string {
+// expiryWarnings reports the secret and certificates of ds that expire
+// within expiry.WarnWithin of now or have expired.
+func expiryWarnings(ds fieldlink.Datasource, now time.Time) []string {
 	var warnings []string
-
-	if !a.SecretExpiresAt.IsZero() && a.Mode != fieldlink.AuthNone && a.Mode != "" {
-		warnings = append(warnings, expiryWarning("auth.secretExpiresAt", "the secret", a.SecretExpiresAt, now, "create a new secret and save it here"))
-	}
-
-	certificates := []struct{ field, pem string }{
-		{"auth.tlsClientCertificate", a.TLSClientCertificate},
-	}
-	if a.Mode == fieldlink.AuthOAuth2ClientCredentials && a.ClientAuthentication == fieldlink.ClientAuthPrivateKeyJWT {
-		certificates = append([]struct{ field, pem string }{{"auth.clientCertificate", a.ClientCertificate}}, certificates...)
-	}
-	for _, c := range certificates {
-		if c.pem == "" {
+	for _, e := range expiry.Of(ds) {
+		if e.Status(now) == expiry.StatusOK {
 			continue
 		}
-		expiresAt, err := CertificateExpiry(c.pem)
-		if err != nil {
-			continue
+		subject, action := "the secret", "create a new secret and save it here"
+		if strings.HasSuffix(e.Secret, "Certificate") || e.Secret == "caBundle" {
+			subject, action = "the certificate", "create a new certificate, register it where the old one is, and paste it and its key here"
 		}
-		warnings = append(warnings, expiryWarning(c.field, "the certificate", expiresAt, now, "create a new certificate, register it where the old one is, and paste it and its key here"))
+		warnings = append(warnings, expiryWarning(e.Secret, subject, e.ExpiresAt, now, action))
 	}
-	return slices.DeleteFunc(warnings, func(w string) bool { return w == "" })
+	return warnings
 }
 
 // expiryWarning returns the warning for something that expires at
-// expiresAt, or "" when that is more than ExpiryWarningWindow after now.
+// expiresAt, which is at most expiry.WarnWithin after now.
 func expiryWarning(field, subject string, expiresAt, now time.Time, action string) string {
 	date := expiresAt.UTC().Format("2006-01-02")
 	left := expiresAt.Sub(now)
-	switch {
-	case left <= 0:
+	if left <= 0 {
 		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", field, subject, date, action)
-	case left <= ExpiryWarningWindow:
-		return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, subject, date, daysLeft(left), action)
 	}
-	return ""
+	return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, subject, date, daysLeft(left), action)
 }
 
-// daysLeft writes a duration of at most ExpiryWarningWindow in whole days.
+// daysLeft writes a duration of at most expiry.WarnWithin in whole days.
 func daysLeft(left time.Duration) string {
 	switch days := int(left.Hours() / 24); days {
 	case 0:

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fieldlink/fieldlink"
 )
 
@@ -120,12 +118,12 @@ func TestWarnings(t *testing.T) {
 		{
 			name: "secret expires soon",
 			ds:   entra(func(a *fieldlink.Auth) { a.SecretExpiresAt = now.Add(12 * 24 * time.Hour) }),
-			want: []string{"auth.secretExpiresAt: the secret expires on 2025-03-13, in 12 days: create a new secret and save it here before then."},
+			want: []string{"auth.clientSecret: the secret expires on 2025-03-13, in 12 days: create a new secret and save it here before then."},
 		},
 		{
 			name: "secret expired",
 			ds:   entra(func(a *fieldlink.Auth) { a.SecretExpiresAt = now.Add(-time.Hour) }),
-			want: []string{"auth.secretExpiresAt: the secret expired on 2025-03-01, so requests fail: create a new secret and save it here."},
+			want: []string{"auth.clientSecret: the secret expired on 2025-03-01, so requests fail: create a new secret and save it here."},
 		},
 		{
 			name: "secret expires later",
@@ -134,12 +132,12 @@ func TestWarnings(t *testing.T) {
 		{
 			name: "basic password expires soon",
 			ds:   fieldlink.Datasource{Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc", SecretExpiresAt: now.Add(24 * time.Hour)}},
-			want: []string{"auth.secretExpiresAt: the secret expires on 2025-03-02, in 1 day: "},
+			want: []string{"auth.password: the secret expires on 2025-03-02, in 1 day: "},
 		},
 		{
 			name: "api key expires today",
 			ds:   fieldlink.Datasource{Auth: fieldlink.Auth{Mode: fieldlink.AuthAPIKey, SecretExpiresAt: now.Add(time.Hour)}},
-			want: []string{"auth.secretExpiresAt: the secret expires on 2025-03-01, within a day: "},
+			want: []string{"auth.apiKeyValue: the secret expires on 2025-03-01, within a day: "},
 		},
 		{
 			name: "client certificate expires soon",
@@ -186,43 +184,6 @@ func TestWarnings(t *testing.T) {
 				if strings.Contains(got[i], tt.ds.Auth.ClientSecret) && tt.ds.Auth.ClientSecret != "" {
 					t.Errorf("warning %d = %q contains the client secret", i, got[i])
 				}
-			}
-		})
-	}
-}
-
-func TestCertificateExpiry(t *testing.T) {
-	early := newTestKeyPair(t, ecPKCS8, time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC))
-	late := newTestKeyPair(t, ecSEC1, time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC))
-
-	tests := []struct {
-		name    string
-		pem     string
-		want    time.Time
-		wantErr string
-	}{
-		{name: "one certificate", pem: late.CertPEM, want: late.Cert.NotAfter},
-		{name: "earliest of a chain", pem: late.CertPEM + early.CertPEM, want: early.Cert.NotAfter},
-		{name: "key blocks skipped", pem: late.KeyPEM + late.CertPEM, want: late.Cert.NotAfter},
-		{name: "no certificate", pem: late.KeyPEM, wantErr: "no PEM certificate found"},
-		{name: "empty", pem: "", wantErr: "no PEM certificate found"},
-		{name: "broken certificate", pem: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", wantErr: "parse certificate 1: "},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := CertificateExpiry(tt.pem)
-
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("CertificateExpiry error = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("CertificateExpiry: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("CertificateExpiry (-want +got):\n%s", diff)
 			}
 		})
 	}

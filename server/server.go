@@ -194,7 +194,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 	logger := cfg.Logger
 	out := outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	creds := credential.NewCache(out.For, logger)
-	up := upstream.New(out, creds, logger)
+	up := upstream.New(out, creds, logger, upstream.WithRecorder(upstream.NewStoreRecorder(s.db, logger)))
 	engine := item.NewEngine(item.Options{Upstream: up, Logger: logger})
 
 	processor := &triage.Processor{Store: s.db, Items: engine, Jira: jira.NewClient(up), Logger: logger}
@@ -210,6 +210,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		Items:                 engine,
 		ForgetCredentialsFunc: creds.Forget,
 		ValidateAuthFunc:      credential.Validate,
+		WarningsFunc:          credential.Warnings,
 		ValidateItemFunc:      item.Validate,
 		ValidateRuleFunc:      rule.Validate,
 		Queue:                 q,
