@@ -95,8 +95,8 @@ func (f *fixture) graphDatasource(secret string) httpapi.DatasourceBody {
 
 func officeItem(datasourceID string) httpapi.ItemBody {
 	return httpapi.ItemBody{Name: "Reporter office", Datasource: datasourceID, Type: "read-only",
-		Request:  httpapi.ItemRequestBody{Path: "/users?$filter=mail eq '${reporter.emailAddress}'&$select=officeLocation"},
-		Root:     "$.value[*]", Template: "${row.officeLocation}"}
+		Request: httpapi.ItemRequestBody{Path: "/users?$filter=mail eq '${reporter.emailAddress}'&$select=officeLocation"},
+		Root:    "$.value[*]", Template: "${row.officeLocation}"}
 }
 
 var reporter = fieldlink.TicketContext{Reporter: &fieldlink.User{EmailAddress: "amelie.laurent@fabrikam.example"}}
