@@ -72,12 +72,12 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `fieldlink connects REST APIs such as Microsoft Graph to Jira Cloud tickets.
 
 Commands:
-  serve     run the server (see "fieldlink serve -h")
-  demo      run the end-to-end demo against built-in emulators (see "fieldlink demo -h")
+  serve       run the server (see "fieldlink serve -h")
+  demo        run the end-to-end demo against built-in emulators (see "fieldlink demo -h")
   datasource  create, list, show, update, delete or test datasources (see "fieldlink datasource -h")
-  doctor    report expiring secrets and certificates, unhealthy datasources and warnings
-  keys      show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
-  version   print the version
+  doctor      report expiring secrets and certificates, unhealthy datasources and warnings
+  keys        show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
+  version     print the version
 `)
 }
 

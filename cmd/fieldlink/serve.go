@@ -26,8 +26,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stderr, `Usage: fieldlink serve [flags]
 
 Runs fieldlink on the embedded SQLite database in the data folder.
-Environment: FIELDLINK_MASTER_KEY (base64 of 32 bytes; default: master.key in the data folder),
-FIELDLINK_ADMIN_TOKEN (bearer token for the admin API; default: generated on first start and shown once).
+Environment:
+  FIELDLINK_MASTER_KEY   base64 of 32 bytes, or several separated by commas, newest first, during a
+                         key rotation (default: master.key in the data folder, created on first start)
+  FIELDLINK_ADMIN_TOKEN  bearer token for the admin API, at least 16 characters (default: generated
+                         on first start and shown once)
 
 Flags:
 `)
