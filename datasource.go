@@ -209,6 +209,13 @@ type UpstreamResponse struct {
 	Body   []byte
 }
 
+// RequestTimings splits an upstream request's time for the item tester.
+type RequestTimings struct {
+	SendingMS int64 `json:"sendingMs"` // connect, TLS and writing the request
+	WaitingMS int64 `json:"waitingMs"` // until the first response byte
+	ReadingMS int64 `json:"readingMs"` // reading the body
+}
+
 // Upstream sends requests to datasources' APIs, applying each datasource's
 // base URL, headers, authentication and timeout.
 type Upstream interface {
