@@ -21,9 +21,21 @@ type requestColumn struct {
 	Body    string            `json:"body,omitempty"`
 }
 
-const itemColumns = `id, name, datasource_id, type, request, root, template, cache_seconds`
+// pagingColumn is the JSON of the paging column.
+type pagingColumn struct {
+	Mode        string `json:"mode,omitempty"`
+	CursorPath  string `json:"cursorPath,omitempty"`
+	CursorParam string `json:"cursorParam,omitempty"`
+	OffsetParam string `json:"offsetParam,omitempty"`
+	LimitParam  string `json:"limitParam,omitempty"`
+	PageSize    int    `json:"pageSize,omitempty"`
+}
+
+const itemColumns = `id, name, datasource_id, type, request, root, template, cache_seconds,
+	label_template, max_rows, paging, lookup_token_hash`
 
 // CreateItem stores it, assigning its ID. Its datasource must exist.
+// LookupTokenHash is stored as given.
 func (db *DB) CreateItem(ctx context.Context, it *fieldlink.Item) error {
 	if err := checkName("item", it.Name); err != nil {
 		return err
@@ -37,7 +49,7 @@ func (db *DB) CreateItem(ctx context.Context, it *fieldlink.Item) error {
 		return err
 	}
 
-	query := `INSERT INTO items (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	query := `INSERT INTO items (` + itemColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if _, err := db.db.ExecContext(ctx, query, values...); err != nil {
 		return itemWriteError(err, it)
 	}
@@ -59,13 +71,30 @@ func (db *DB) FindItem(ctx context.Context, id string) (fieldlink.Item, error) {
 	return it, nil
 }
 
+// FindItemByName returns the item named name, compared case-sensitively as
+// templates and rule conditions refer to items, or an ENotFound error.
+func (db *DB) FindItemByName(ctx context.Context, name string) (fieldlink.Item, error) {
+	query := `SELECT ` + itemColumns + ` FROM items WHERE name = ? COLLATE BINARY`
+	it, err := scanItem(db.db.QueryRowContext(ctx, query, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return fieldlink.Item{}, fieldlink.Errorf(fieldlink.ENotFound, "no item is named %q: item names are case-sensitive", name)
+	}
+	if err != nil {
+		return fieldlink.Item{}, fmt.Errorf("find item named %q: %w", name, err)
+	}
+	return it, nil
+}
+
 // ListItems returns all items ordered by name, ignoring case.
 func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
 	query := `SELECT ` + itemColumns + ` FROM items ORDER BY name, id`
 	return queryList(ctx, db.db, "list items", scanItem, query)
 }
 
-// UpdateItem replaces the stored item with it.ID.
+// UpdateItem replaces the stored item with it.ID, except its lookup token
+// hash: only SetItemLookupTokenHash changes that, so that saving an item
+// cannot bring back a token that was rotated meanwhile. it.LookupTokenHash
+// is set to the stored value.
 func (db *DB) UpdateItem(ctx context.Context, it *fieldlink.Item) error {
 	if err := checkName("item", it.Name); err != nil {
 		return err
@@ -77,13 +106,27 @@ func (db *DB) UpdateItem(ctx context.Context, it *fieldlink.Item) error {
 	}
 
 	query := `UPDATE items SET name = ?, datasource_id = ?, type = ?, request = ?, root = ?,
-		template = ?, cache_seconds = ? WHERE id = ?`
-	args := append(slices.Clone(values[1:]), values[0])
-	result, err := db.db.ExecContext(ctx, query, args...)
+		template = ?, cache_seconds = ?, label_template = ?, max_rows = ?, paging = ?
+		WHERE id = ? RETURNING lookup_token_hash`
+	args := append(slices.Clone(values[1:len(values)-1]), values[0])
+	err = db.db.QueryRowContext(ctx, query, args...).Scan(&it.LookupTokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("item", it.ID)
+	}
 	if err != nil {
 		return itemWriteError(err, it)
 	}
-	return requireOneRow(result, "item", it.ID)
+	return nil
+}
+
+// SetItemLookupTokenHash stores hash, the hex SHA-256 of the item's new
+// lookup token, or removes the token when hash is empty.
+func (db *DB) SetItemLookupTokenHash(ctx context.Context, id, hash string) error {
+	result, err := db.db.ExecContext(ctx, `UPDATE items SET lookup_token_hash = ? WHERE id = ?`, hash, id)
+	if err != nil {
+		return fmt.Errorf("set lookup token of item %s: %w", id, err)
+	}
+	return requireOneRow(result, "item", id)
 }
 
 // DeleteItem removes the item with the ID.
@@ -118,8 +161,23 @@ func itemValues(it *fieldlink.Item) ([]any, error) {
 		return nil, fmt.Errorf("encode item %q request: %w", it.Name, err)
 	}
 
+	paging, err := marshalJSON(pagingColumn{
+		Mode:        string(it.Paging.Mode),
+		CursorPath:  it.Paging.CursorPath,
+		CursorParam: it.Paging.CursorParam,
+		OffsetParam: it.Paging.OffsetParam,
+		LimitParam:  it.Paging.LimitParam,
+		PageSize:    it.Paging.PageSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode item %q paging: %w", it.Name, err)
+	}
+
+	// The order is itemColumns'. UpdateItem relies on the ID coming first
+	// and the lookup token hash last.
 	return []any{
 		it.ID, it.Name, it.DatasourceID, string(it.Type), request, it.Root, it.Template, it.CacheSeconds,
+		it.LabelTemplate, it.MaxRows, paging, it.LookupTokenHash,
 	}, nil
 }
 
@@ -128,8 +186,10 @@ func scanItem(row scanner) (fieldlink.Item, error) {
 		it       fieldlink.Item
 		itemType string
 		request  string
+		paging   string
 	)
-	err := row.Scan(&it.ID, &it.Name, &it.DatasourceID, &itemType, &request, &it.Root, &it.Template, &it.CacheSeconds)
+	err := row.Scan(&it.ID, &it.Name, &it.DatasourceID, &itemType, &request, &it.Root, &it.Template, &it.CacheSeconds,
+		&it.LabelTemplate, &it.MaxRows, &paging, &it.LookupTokenHash)
 	if err != nil {
 		return fieldlink.Item{}, err
 	}
@@ -144,6 +204,19 @@ func scanItem(row scanner) (fieldlink.Item, error) {
 		Path:    r.Path,
 		Headers: nilIfEmptyMap(r.Headers),
 		Body:    r.Body,
+	}
+
+	var p pagingColumn
+	if err := json.Unmarshal([]byte(paging), &p); err != nil {
+		return fieldlink.Item{}, fmt.Errorf("decode item %s paging: %w", it.ID, err)
+	}
+	it.Paging = fieldlink.Paging{
+		Mode:        fieldlink.PagingMode(p.Mode),
+		CursorPath:  p.CursorPath,
+		CursorParam: p.CursorParam,
+		OffsetParam: p.OffsetParam,
+		LimitParam:  p.LimitParam,
+		PageSize:    p.PageSize,
 	}
 	return it, nil
 }

@@ -162,3 +162,120 @@ func TestItemConcurrentCreates(t *testing.T) {
 		t.Errorf("ListItems returned %d items, want %d", len(list), writers)
 	}
 }
+
+func TestItemPagingFieldsRoundTrip(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ds := createTestDatasource(t, db, "CMDB")
+
+	it := officeItem(ds.ID)
+	it.LabelTemplate = "${row.displayName} (${row.officeLocation})"
+	it.MaxRows = 250
+	it.Paging = fieldlink.Paging{
+		Mode:        fieldlink.PagingCursor,
+		CursorPath:  "$.meta.next",
+		CursorParam: "after",
+		OffsetParam: "start",
+		LimitParam:  "limit",
+		PageSize:    50,
+	}
+	it.LookupTokenHash = strings.Repeat("ab", 32)
+	if err := db.CreateItem(ctx, &it); err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+
+	got, err := db.FindItem(ctx, it.ID)
+	if err != nil {
+		t.Fatalf("FindItem: %v", err)
+	}
+	if diff := cmp.Diff(it, got); diff != "" {
+		t.Errorf("FindItem (-want +got):\n%s", diff)
+	}
+
+	it.LabelTemplate = ""
+	it.MaxRows = 0
+	it.Paging = fieldlink.Paging{Mode: fieldlink.PagingOffset, OffsetParam: "$skip", LimitParam: "$top", PageSize: 100}
+	if err := db.UpdateItem(ctx, &it); err != nil {
+		t.Fatalf("UpdateItem: %v", err)
+	}
+	list, err := db.ListItems(ctx)
+	if err != nil {
+		t.Fatalf("ListItems: %v", err)
+	}
+	if diff := cmp.Diff([]fieldlink.Item{it}, list); diff != "" {
+		t.Errorf("ListItems after update (-want +got):\n%s", diff)
+	}
+}
+
+func TestItemUpdateKeepsLookupToken(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ds := createTestDatasource(t, db, "Graph")
+
+	it := officeItem(ds.ID)
+	if err := db.CreateItem(ctx, &it); err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+	hash := strings.Repeat("0f", 32)
+	if err := db.SetItemLookupTokenHash(ctx, it.ID, hash); err != nil {
+		t.Fatalf("SetItemLookupTokenHash: %v", err)
+	}
+
+	// An update built from an older read carries no hash, and must not
+	// remove the token.
+	stale := it
+	stale.LookupTokenHash = ""
+	stale.Template = "${row.city}"
+	if err := db.UpdateItem(ctx, &stale); err != nil {
+		t.Fatalf("UpdateItem: %v", err)
+	}
+	if stale.LookupTokenHash != hash {
+		t.Errorf("UpdateItem set LookupTokenHash = %q, want the stored %q", stale.LookupTokenHash, hash)
+	}
+	got, err := db.FindItem(ctx, it.ID)
+	if err != nil {
+		t.Fatalf("FindItem: %v", err)
+	}
+	if got.LookupTokenHash != hash {
+		t.Errorf("stored LookupTokenHash = %q, want %q", got.LookupTokenHash, hash)
+	}
+	if got.Template != "${row.city}" {
+		t.Errorf("stored Template = %q, want the updated one", got.Template)
+	}
+
+	if err := db.SetItemLookupTokenHash(ctx, it.ID, ""); err != nil {
+		t.Fatalf("SetItemLookupTokenHash to empty: %v", err)
+	}
+	got, err = db.FindItem(ctx, it.ID)
+	if err != nil {
+		t.Fatalf("FindItem: %v", err)
+	}
+	if got.LookupTokenHash != "" {
+		t.Errorf("LookupTokenHash = %q after removal, want empty", got.LookupTokenHash)
+	}
+
+	err = db.SetItemLookupTokenHash(ctx, "it_missing", hash)
+	wantError(t, err, fieldlink.ENotFound, `item "it_missing" not found`)
+}
+
+func TestFindItemByName(t *testing.T) {
+	db, _ := openTestDB(t)
+	ctx := context.Background()
+	ds := createTestDatasource(t, db, "Graph")
+
+	it := officeItem(ds.ID)
+	if err := db.CreateItem(ctx, &it); err != nil {
+		t.Fatalf("CreateItem: %v", err)
+	}
+
+	got, err := db.FindItemByName(ctx, "Reporter office")
+	if err != nil {
+		t.Fatalf("FindItemByName: %v", err)
+	}
+	if diff := cmp.Diff(it, got); diff != "" {
+		t.Errorf("FindItemByName (-want +got):\n%s", diff)
+	}
+
+	_, err = db.FindItemByName(ctx, "reporter office")
+	wantError(t, err, fieldlink.ENotFound, `no item is named "reporter office"`, "case-sensitive")
+}

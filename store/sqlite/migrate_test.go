@@ -283,3 +283,58 @@ func TestMigrationUpgradesVersionOneDatasource(t *testing.T) {
 		t.Errorf("FindDatasource after upgrade (-want +got):\n%s", diff)
 	}
 }
+
+func TestMigrationUpgradesVersionThreeItem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fieldlink.db")
+	ctx := context.Background()
+
+	// Build a database at schema version 3 with one item, as it was stored
+	// before items had paging.
+	pool, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	old := &DB{db: pool, path: path, sealer: testSealer(t), logger: slog.New(slog.DiscardHandler), now: fixedClock()}
+	migrations, err := loadMigrations(migrationFS)
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if err := old.applyMigrations(ctx, migrations[:3]); err != nil {
+		t.Fatalf("apply migrations 1 to 3: %v", err)
+	}
+	const insertDatasource = `INSERT INTO datasources (id, name, base_url, timeout_seconds, auth, created_at, updated_at)
+		VALUES ('ds_old', 'Old', 'http://127.0.0.1:1', 20, '{"mode":"basic","username":"svc"}', ?1, ?1)`
+	if _, err := pool.ExecContext(ctx, insertDatasource, formatTime(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))); err != nil {
+		t.Fatalf("insert version 3 datasource: %v", err)
+	}
+	const insertItem = `INSERT INTO items (id, name, datasource_id, type, request, root, template, cache_seconds)
+		VALUES ('it_old', 'Office', 'ds_old', 'read-only', '{"method":"GET","path":"/me"}', '$', '${row.office}', 60)`
+	if _, err := pool.ExecContext(ctx, insertItem); err != nil {
+		t.Fatalf("insert version 3 item: %v", err)
+	}
+	pool.Close()
+
+	db, err := Open(ctx, path, testSealer(t), nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+
+	got, err := db.FindItem(ctx, "it_old")
+	if err != nil {
+		t.Fatalf("FindItem: %v", err)
+	}
+	want := fieldlink.Item{
+		ID:           "it_old",
+		Name:         "Office",
+		DatasourceID: "ds_old",
+		Type:         fieldlink.ItemReadOnly,
+		Request:      fieldlink.ItemRequest{Method: "GET", Path: "/me"},
+		Root:         "$",
+		Template:     "${row.office}",
+		CacheSeconds: 60,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FindItem after upgrade (-want +got):\n%s", diff)
+	}
+}
