@@ -3,6 +3,7 @@ package credential
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -40,7 +41,7 @@ func unauthorizedHint(e *APIError, a *fieldlink.Auth) string {
 		}
 		return "The API rejected the access token. Check that the scope names this API, so the token's audience is this API, and that the token URL belongs to the API's authorization server."
 	case fieldlink.AuthBasic:
-		return "The API rejected the user name and password of user " + strconv.Quote(a.Username) + ". Many cloud APIs, Jira Cloud among them, reject the account password for Basic authentication and expect an API token in its place: create an API token for this user and enter it as the password."
+		return basicUnauthorizedHint(e, a)
 	case fieldlink.AuthBearer:
 		return "The API rejected the saved bearer token. It may have expired or been revoked: create a new token and save it here. If the API issues tokens from a token endpoint, use oauth2-client-credentials so fieldlink fetches them."
 	case fieldlink.AuthAPIKey:
@@ -53,6 +54,29 @@ func unauthorizedHint(e *APIError, a *fieldlink.Auth) string {
 		return "The API requires authentication, and requests carry none. Choose the authentication mode that the API's documentation names."
 	}
 	return ""
+}
+
+// basicUnauthorizedHint tells a rejected Jira API token from Basic
+// credentials sent to an API that does not take them at all, such as
+// Microsoft Graph, which wants OAuth 2 access tokens.
+func basicUnauthorizedHint(e *APIError, a *fieldlink.Auth) string {
+	user := strconv.Quote(a.Username)
+	switch {
+	case e.Code == "InvalidAuthenticationToken":
+		return "This API takes OAuth 2 access tokens, not a user name and password. For Microsoft Graph choose oauth2-client-credentials with an app registration's client ID and secret or certificate."
+	case isJira(e):
+		return "Jira rejected the email and API token of " + user + ". Check that the user name is the account's email address, that the API token is current (not revoked or expired) and belongs to that account, and that it is an API token from id.atlassian.com, not the account password."
+	}
+	return "The API rejected the user name and password of " + user + ". Check both; some cloud APIs take an API token in place of the account password."
+}
+
+// isJira reports whether an API error came from Jira, judged by its REST
+// path or by the messages Jira Cloud answers a rejected login with.
+func isJira(e *APIError) bool {
+	text := e.Message + " " + e.Excerpt
+	return strings.Contains(e.Target, "/rest/api/") ||
+		strings.Contains(text, "Basic authentication with passwords is deprecated") ||
+		strings.Contains(text, "Client must be authenticated to access this resource")
 }
 
 func forbiddenHint(e *APIError, a *fieldlink.Auth) string {

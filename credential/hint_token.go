@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -102,7 +104,20 @@ func entraRequestHint(e *TokenError, a *fieldlink.Auth) string {
 		if a != nil && a.TokenParams["resource"] != "" {
 			scope = strings.TrimRight(a.TokenParams["resource"], "/") + "/.default"
 		}
+		if a != nil && slices.Contains(a.Scopes, scope) {
+			return fmt.Sprintf("The v2.0 token endpoint does not accept a resource parameter. Remove resource from the token parameters: the scope %s already names the resource.", scope)
+		}
 		return fmt.Sprintf("The v2.0 token endpoint does not accept a resource parameter. Remove resource from the token parameters and add the scope %s instead.", scope)
+
+	case e.HasErrorCode(entraInvalidSecret) && a != nil && !a.SecretExpiresAt.IsZero() && a.SecretExpiresAt.Before(time.Now()):
+		return fmt.Sprintf("The client secret expired on %s (auth.secretExpiresAt). In Entra ID, open App registrations > your app > Certificates & secrets, create a new secret, and save its Value here.", a.SecretExpiresAt.UTC().Format(time.DateOnly))
+
+	case e.HasErrorCode(entraAssertionSignature) && a != nil && a.ClientCertificate != "":
+		certs, err := parseCertificates(a.ClientCertificate)
+		if err != nil {
+			return ""
+		}
+		return fmt.Sprintf("Entra ID could not verify the client assertion with any certificate of the app. In App registrations > your app > Certificates & secrets > Certificates, upload this certificate (its public part, as .cer or .pem); the portal lists it by the SHA-1 thumbprint %s. Also check that the private key entered here belongs to it.", sha1Thumbprint(certs[0]))
 
 	case e.HasErrorCode(entraParameterMissing):
 		return missingParameterHint(missingParameter(e.Description))

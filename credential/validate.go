@@ -24,6 +24,9 @@ func validateAt(a fieldlink.Auth, now time.Time) error {
 	if err := validateMode(a, now); err != nil {
 		return err
 	}
+	if err := validateUnusedSecrets(a); err != nil {
+		return err
+	}
 
 	if a.TLSClientCertificate != "" || a.TLSClientKey != "" {
 		if _, err := outbound.TLSClientCertificate(a); err != nil {
@@ -61,6 +64,42 @@ func validateBasic(a fieldlink.Auth) error {
 		return invalid("auth.username %q contains a control character: remove line breaks and tabs", a.Username)
 	case hasControl(a.Password):
 		return invalid("auth.password contains a control character: remove line breaks and tabs copied with it")
+	case a.Password == "":
+		return invalid("auth.password is missing: enter the password, or the API token for APIs such as Jira Cloud")
+	}
+	return nil
+}
+
+// secretsByMode lists the secret fields each mode uses; the TLS client key
+// belongs to every mode.
+var secretsByMode = map[fieldlink.AuthMode][]string{
+	fieldlink.AuthNone:                    {},
+	"":                                    {},
+	fieldlink.AuthBasic:                   {"password"},
+	fieldlink.AuthBearer:                  {"token"},
+	fieldlink.AuthAPIKey:                  {"apiKeyValue"},
+	fieldlink.AuthOAuth2ClientCredentials: {"clientSecret", "clientPrivateKey"},
+}
+
+// validateUnusedSecrets rejects a secret that the mode does not use, so a
+// secret entered into the wrong field is not stored where nothing reads it.
+func validateUnusedSecrets(a fieldlink.Auth) error {
+	used, ok := secretsByMode[a.Mode]
+	if !ok {
+		return nil
+	}
+	fields := a.SecretFields()
+	names := make([]string, 0, len(fields))
+	for name := range fields {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	for _, name := range names {
+		if *fields[name] == "" || name == "tlsClientKey" || slices.Contains(used, name) {
+			continue
+		}
+		return invalid("auth.%s is set, but auth mode %q does not use it: remove it, or choose the mode it belongs to", name, a.Mode)
 	}
 	return nil
 }
@@ -98,6 +137,8 @@ func validateClientCredentials(a fieldlink.Auth, now time.Time) error {
 		if _, err := newAssertionSigner(a, now); err != nil {
 			return err
 		}
+	case "":
+		return invalid("auth.clientAuthentication is missing: use header (HTTP Basic, the RFC 6749 default), body (client_id and client_secret form parameters) or private_key_jwt (a client assertion signed with a certificate's key); Entra ID accepts all three")
 	default:
 		return invalid("auth.clientAuthentication %q is not supported: use header (HTTP Basic, the RFC 6749 default), body (client_id and client_secret form parameters) or private_key_jwt (a client assertion signed with a certificate's key)", a.ClientAuthentication)
 	}

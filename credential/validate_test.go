@@ -27,7 +27,6 @@ func TestValidateAccepts(t *testing.T) {
 		{"empty mode", fieldlink.Auth{}},
 		{"none", fieldlink.Auth{Mode: fieldlink.AuthNone}},
 		{"basic", fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc", Password: "p:w"}},
-		{"basic empty password", fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc"}},
 		{"bearer", fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "t"}},
 		{"api key header", fieldlink.Auth{Mode: fieldlink.AuthAPIKey, APIKeyName: "X-API-Key", APIKeyValue: "k", APIKeyIn: "header"}},
 		{"api key query", fieldlink.Auth{Mode: fieldlink.AuthAPIKey, APIKeyName: "api key", APIKeyValue: "k", APIKeyIn: "query"}},
@@ -64,7 +63,8 @@ func TestValidateRejects(t *testing.T) {
 		{"client id spaces", func(a *fieldlink.Auth) { a.ClientID = "abc " }, `auth.clientId "abc " has spaces`},
 		{"client secret missing", func(a *fieldlink.Auth) { a.ClientSecret = "" }, "auth.clientSecret is missing"},
 		{"client secret newline", func(a *fieldlink.Auth) { a.ClientSecret = "abc\n" }, "auth.clientSecret contains a control character"},
-		{"client auth empty", func(a *fieldlink.Auth) { a.ClientAuthentication = "" }, `auth.clientAuthentication "" is not supported`},
+		{"client auth empty", func(a *fieldlink.Auth) { a.ClientAuthentication = "" }, `auth.clientAuthentication is missing`},
+		{"password in oauth mode", func(a *fieldlink.Auth) { a.Password = "pw" }, `auth.password is set, but auth mode "oauth2-client-credentials" does not use it`},
 		{"client auth auto", func(a *fieldlink.Auth) { a.ClientAuthentication = "auto" }, `auth.clientAuthentication "auto" is not supported`},
 		{"scope with space", func(a *fieldlink.Auth) { a.Scopes = []string{"openid profile"} }, `auth.scopes[0] "openid profile" is not a valid scope`},
 		{"scope empty", func(a *fieldlink.Auth) { a.Scopes = []string{"a", ""} }, `auth.scopes[1] "" is not a valid scope`},
@@ -152,7 +152,7 @@ func TestValidateTLSClientCertificate(t *testing.T) {
 		wantPrefix string // empty when valid
 	}{
 		{name: "none mode with pair", auth: fieldlink.Auth{Mode: fieldlink.AuthNone, TLSClientCertificate: pair.CertPEM, TLSClientKey: pair.KeyPEM}},
-		{name: "basic with pair", auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc", TLSClientCertificate: pair.CertPEM, TLSClientKey: pair.KeyPEM}},
+		{name: "basic with pair", auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "svc", Password: "pw", TLSClientCertificate: pair.CertPEM, TLSClientKey: pair.KeyPEM}},
 		{name: "mismatched pair", auth: fieldlink.Auth{Mode: fieldlink.AuthNone, TLSClientCertificate: pair.CertPEM, TLSClientKey: other.KeyPEM}, wantPrefix: "auth.tlsClientCertificate and auth.tlsClientKey are not a valid key pair: "},
 		{name: "certificate alone", auth: fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "t", TLSClientCertificate: pair.CertPEM}, wantPrefix: "auth.tlsClientKey is missing while auth.tlsClientCertificate is set"},
 	}
