@@ -336,3 +336,36 @@ func toString(v any) string {
 	_ = enc.Encode(v)
 	return buf.String()
 }
+
+func TestFailedTestMarksDatasourceUnhealthy(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	ds, err := f.api.CreateDatasource(ctx, f.graphDatasource(demo.SecretID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := f.api.CreateItem(ctx, officeItem(ds.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	result, err := f.api.TestDatasource(ctx, ds.ID)
+	if err != nil || result.OK {
+		t.Fatalf("test with the Secret ID = %+v, %v; want a failed test", result, err)
+	}
+
+	got, err := f.api.GetDatasource(ctx, ds.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Health.Status != httpapi.HealthUnhealthy {
+		t.Errorf("health after a failed test = %+v, want unhealthy", got.Health)
+	}
+	requests := f.emulators.Entra.TokenRequests()
+	if _, err := f.api.EvaluateItem(ctx, it.ID, reporter); err == nil {
+		t.Errorf("evaluation succeeded on an unhealthy datasource")
+	}
+	if n := f.emulators.Entra.TokenRequests(); n != requests {
+		t.Errorf("evaluation asked the token endpoint %d times, want none", n-requests)
+	}
+}

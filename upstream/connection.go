@@ -102,6 +102,12 @@ func (c *Client) test(ctx context.Context, ds fieldlink.Datasource) fieldlink.Te
 	result.Steps = append(result.Steps, token.step)
 	if !token.step.OK {
 		result.Status = StatusTokenRequestFailed
+		// A configuration error found by testing the saved settings stops
+		// lookups as the same error from a lookup would, until the settings
+		// change.
+		if c.recorder != nil && !ds.UpdatedAt.IsZero() && credential.IsConfigError(token.err) {
+			c.recorder.RecordFailure(context.WithoutCancel(ctx), ds, token.err, true)
+		}
 		return result
 	}
 	if token.info != nil {

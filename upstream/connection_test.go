@@ -245,7 +245,7 @@ func TestTestStaticModes(t *testing.T) {
 		wantHint   string
 	}{
 		{name: "basic accepted", password: "pw", testPath: "/me", wantOK: true, wantStatus: fieldlink.StatusValidCredentials},
-		{name: "basic rejected", password: "wrong", testPath: "/me", wantStatus: upstream.StatusAPIRequestFailed, wantHint: "create an API token for this user"},
+		{name: "basic rejected", password: "wrong", testPath: "/me", wantStatus: upstream.StatusAPIRequestFailed, wantHint: "some cloud APIs take an API token"},
 		{name: "no test path", password: "pw", wantStatus: upstream.StatusNoTestPath, wantHint: "Set a test path that these credentials may read"},
 	}
 	for _, tt := range tests {

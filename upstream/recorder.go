@@ -196,9 +196,15 @@ func lastWriteOf(h fieldlink.DatasourceHealth) time.Time {
 	return latest
 }
 
+// truncateMessage cuts message to maxRecordedErrorBytes, at the end of a
+// sentence when one ends in the second half, so the stored error reads whole.
 func truncateMessage(message string) string {
 	if len(message) <= maxRecordedErrorBytes {
 		return message
 	}
-	return strings.ToValidUTF8(message[:maxRecordedErrorBytes], "") + "…"
+	cut := strings.ToValidUTF8(message[:maxRecordedErrorBytes], "")
+	if end := strings.LastIndex(cut, ". "); end > maxRecordedErrorBytes/2 {
+		return cut[:end+1] + " …"
+	}
+	return cut + "…"
 }

@@ -100,6 +100,8 @@ type tokenOutcome struct {
 	step fieldlink.TestStep
 	// info describes the fetched token, or is nil for modes without one.
 	info *credential.TokenInfo
+	// err is the token request's failure, or nil.
+	err error
 }
 
 // testToken fetches a new token with an uncached OAuth 2 authorizer, or
@@ -121,6 +123,7 @@ func (c *Client) testToken(ctx context.Context, ds fieldlink.Datasource, authori
 	info, err := fetcher.FetchToken(ctx)
 	outcome.step.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
+		outcome.err = err
 		outcome.step.Message = outbound.Redact(err.Error(), secrets...)
 		outcome.step.Hint = credential.HintFor(err, ds.Auth)
 		return outcome
