@@ -135,27 +135,26 @@ func expiryWarnings(ds fieldlink.Datasource, now time.Time) []string {
 		if strings.HasSuffix(e.Secret, "Certificate") || e.Secret == "caBundle" {
 			subject, action = "the certificate", "create a new certificate, register it where the old one is, and paste it and its key here"
 		}
-		warnings = append(warnings, expiryWarning(e.Secret, subject, e.ExpiresAt, now, action))
+		warnings = append(warnings, expiryWarning(e, subject, now, action))
 	}
 	return warnings
 }
 
-// expiryWarning returns the warning for something that expires at
-// expiresAt, which is at most expiry.WarnWithin after now.
-func expiryWarning(field, subject string, expiresAt, now time.Time, action string) string {
-	date := expiresAt.UTC().Format("2006-01-02")
-	left := expiresAt.Sub(now)
-	if left <= 0 {
-		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", field, subject, date, action)
+// expiryWarning returns the warning for an entry that expires at most
+// expiry.WarnWithin after now.
+func expiryWarning(e expiry.Entry, subject string, now time.Time, action string) string {
+	date := e.ExpiresAt.UTC().Format(time.DateOnly)
+	if e.Status(now) == expiry.StatusExpired {
+		return fmt.Sprintf("%s: %s expired on %s, so requests fail: %s.", e.Secret, subject, date, action)
 	}
-	return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", field, subject, date, daysLeft(left), action)
+	return fmt.Sprintf("%s: %s expires on %s, %s: %s before then.", e.Secret, subject, date, daysLeft(e.DaysLeft(now)), action)
 }
 
-// daysLeft writes a duration of at most expiry.WarnWithin in whole days.
-func daysLeft(left time.Duration) string {
-	switch days := int(left.Hours() / 24); days {
+// daysLeft writes a number of calendar days until an expiry.
+func daysLeft(days int) string {
+	switch days {
 	case 0:
-		return "within a day"
+		return "today"
 	case 1:
 		return "in 1 day"
 	default:

@@ -137,7 +137,7 @@ func TestWarnings(t *testing.T) {
 		{
 			name: "api key expires today",
 			ds:   fieldlink.Datasource{Auth: fieldlink.Auth{Mode: fieldlink.AuthAPIKey, SecretExpiresAt: now.Add(time.Hour)}},
-			want: []string{"auth.apiKeyValue: the secret expires on 2025-03-01, within a day: "},
+			want: []string{"auth.apiKeyValue: the secret expires on 2025-03-01, today: "},
 		},
 		{
 			name: "client certificate expires soon",

@@ -46,9 +46,15 @@ func (e Entry) Status(now time.Time) string {
 	return StatusOK
 }
 
-// DaysLeft returns the whole days until expiry, negative once expired.
+// DaysLeft returns the calendar days (in UTC) from now to the expiry date,
+// negative once that date has passed, so a secret that expires next Friday
+// reads "7 days" on Friday whatever the hour.
 func (e Entry) DaysLeft(now time.Time) int {
-	return int(math.Floor(e.ExpiresAt.Sub(now).Hours() / 24))
+	day := func(t time.Time) time.Time {
+		y, m, d := t.UTC().Date()
+		return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	return int(math.Round(day(e.ExpiresAt).Sub(day(now)).Hours() / 24))
 }
 
 // Of returns the datasource's secrets and certificates that have a known

@@ -105,3 +105,12 @@ func TestCertificateExpiryNoCertificate(t *testing.T) {
 		t.Errorf("error = %v, want one saying no certificate was found", err)
 	}
 }
+
+func TestDaysLeftCountsCalendarDays(t *testing.T) {
+	now := time.Date(2026, 12, 4, 20, 49, 0, 0, time.UTC)
+	e := Entry{ExpiresAt: time.Date(2026, 12, 11, 0, 0, 0, 0, time.UTC)}
+
+	if got := e.DaysLeft(now); got != 7 {
+		t.Errorf("DaysLeft = %d, want 7 for a date one week ahead", got)
+	}
+}
