@@ -47,7 +47,7 @@ admin token from FIELDLINK_ADMIN_TOKEN (or --token). Run "fieldlink datasource C
 func runDatasource(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, datasourceUsage)
-		return flag.ErrHelp
+		return errUsage
 	}
 
 	rest := args[1:]
@@ -310,7 +310,7 @@ func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return nil, err
 		}
 		if fs.NArg() == 0 {

@@ -45,7 +45,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	window, err := parseWithin(*within)
 	if err != nil {
-		return err
+		return usageErrorf(stderr, "%v", err)
 	}
 
 	client, err := api.client()

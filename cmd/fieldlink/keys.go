@@ -47,8 +47,8 @@ Rotating with FIELDLINK_MASTER_KEY:
      prints a new key (not written anywhere) and the next steps.
   2. Set FIELDLINK_MASTER_KEY="NEW,OLD" (the new key, a comma and the current
      value) on every server and restart them, then run
-     fieldlink keys rotate --new-key NEW --data DIR
-     with the same FIELDLINK_MASTER_KEY.
+     fieldlink keys rotate --new-key-id NEW_KEY_ID --data DIR
+     with the same FIELDLINK_MASTER_KEY (the key ID is printed in step 1).
   3. Set FIELDLINK_MASTER_KEY to the new key alone on every server.
 
 Flags:
@@ -59,7 +59,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, keysUsage)
 		newKeysFlags("keys", stderr).PrintDefaults()
 		if len(args) == 0 {
-			return flag.ErrHelp
+			return errUsage
 		}
 		return nil
 	}
@@ -80,6 +80,7 @@ type keysFlags struct {
 	*flag.FlagSet
 	data      *string
 	newKey    *string
+	newKeyID  *string
 	retireOld *bool
 }
 
@@ -90,13 +91,14 @@ func newKeysFlags(name string, stderr io.Writer) keysFlags {
 	f.data = fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
 	if name == "keys" || name == "rotate" {
 		f.newKey = fs.String("new-key", "", "rotate: the new key, base64 of 32 bytes. Without it, a key is generated and written to master.key, or printed when FIELDLINK_MASTER_KEY is set")
+		f.newKeyID = fs.String("new-key-id", "", "rotate with FIELDLINK_MASTER_KEY: the key ID of the new key, which must come first in FIELDLINK_MASTER_KEY; keeps the key itself off the command line")
 		f.retireOld = fs.Bool("retire-old", false, "rotate: drop the old keys once no stored value uses them, instead of adding a key")
 	}
 	return f
 }
 
 func (f keysFlags) parse(args []string) error {
-	if err := f.Parse(args); err != nil {
+	if err := parseFlags(f, args); err != nil {
 		return err
 	}
 	if f.NArg() > 0 {
@@ -221,7 +223,7 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return retireOldKeys(ctx, source, stdout)
 	}
 	if source.fromEnv() {
-		return rotateEnvKey(ctx, source, *f.newKey, stdout)
+		return rotateEnvKey(ctx, source, *f.newKey, *f.newKeyID, stdout)
 	}
 	return rotateKeyFile(ctx, source, *f.newKey, stdout)
 }
@@ -281,10 +283,18 @@ func rotateKeyFile(ctx context.Context, source keySource, newKeyText string, std
 // cannot change on the servers. Without a new key it generates one and
 // prints the steps. With one, it re-seals only when FIELDLINK_MASTER_KEY
 // already lists that key first, as the servers must have it by then.
-func rotateEnvKey(ctx context.Context, source keySource, newKeyText string, stdout io.Writer) error {
+func rotateEnvKey(ctx context.Context, source keySource, newKeyText, newKeyID string, stdout io.Writer) error {
 	keys, err := source.keys()
 	if err != nil {
 		return err
+	}
+
+	if newKeyText == "" && newKeyID != "" {
+		if seal.KeyID(keys[0]) != newKeyID {
+			printEnvSteps(stdout, source, "", keys)
+			return fmt.Errorf("%s does not list the key with ID %s first, so servers may not have it yet and nothing was re-sealed: follow the steps above", seal.EnvVar, newKeyID)
+		}
+		newKeyText = seal.EncodeKey(keys[0])
 	}
 
 	if newKeyText == "" {
@@ -314,7 +324,7 @@ func rotateEnvKey(ctx context.Context, source keySource, newKeyText string, stdo
 	}
 
 	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
-	fmt.Fprintf(stdout, "Every value now opens with the new key alone. Once every server runs with it first, set on every server:\n\n  %s=%s\n\n", seal.EnvVar, seal.EncodeKey(newKey))
+	fmt.Fprintf(stdout, "Every value now opens with the new key alone. Once every server runs with it first, set %s on every server to the new key alone (key ID %s).\n", seal.EnvVar, seal.KeyID(newKey))
 	return nil
 }
 
@@ -334,8 +344,20 @@ func printEnvSteps(w io.Writer, source keySource, newKey string, keys [][]byte) 
 	fmt.Fprintf(w, "  1. On every server, set %s to the new key, a comma and the current value (%s), and restart it:\n", seal.EnvVar, keyIDList(ids))
 	fmt.Fprintf(w, "     %s=\"%s,$%s\"\n", seal.EnvVar, keyText, seal.EnvVar)
 	fmt.Fprintf(w, "  2. With that same value in %s here, run:\n", seal.EnvVar)
-	fmt.Fprintf(w, "     fieldlink keys rotate --new-key %s --data %s\n", keyText, source.dataDir)
+	fmt.Fprintf(w, "     fieldlink keys rotate --new-key-id %s --data %s\n", newKeyIDText(newKey), source.dataDir)
 	fmt.Fprintf(w, "  3. Then set %s to the new key alone on every server.\n", seal.EnvVar)
+}
+
+// newKeyIDText returns the key ID of a printed new key, or a placeholder.
+func newKeyIDText(newKey string) string {
+	if newKey == "" {
+		return "NEW_KEY_ID"
+	}
+	key, err := seal.DecodeKey(newKey)
+	if err != nil {
+		return "NEW_KEY_ID"
+	}
+	return seal.KeyID(key)
 }
 
 // retireOldKeys drops every key but the newest from the key file, or prints

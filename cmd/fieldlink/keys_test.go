@@ -402,17 +402,18 @@ func TestKeysRotateEnvKey(t *testing.T) {
 	// Servers run with "new,old": the rotation goes ahead.
 	bothEnv := "FIELDLINK_MASTER_KEY=" + seal.EncodeKey(newKey) + "," + seal.EncodeKey(oldKey)
 	base, stop = startServeLoopback(t, dataDir, bothEnv)
-	out, err = runKeysCommand(t, []string{bothEnv}, "rotate", "--new-key", generated[1], "--data", dataDir)
+	out, err = runKeysCommand(t, []string{bothEnv}, "rotate", "--new-key-id", seal.KeyID(newKey), "--data", dataDir)
 	if err != nil {
-		t.Fatalf("keys rotate --new-key: %v\n%s", err, out)
+		t.Fatalf("keys rotate --new-key-id: %v\n%s", err, out)
 	}
 	m := newKeyIDLine.FindStringSubmatch(out)
 	if m == nil || m[1] != "3" || m[2] != seal.KeyID(newKey) {
-		t.Errorf("keys rotate --new-key output lacks 3 values under key ID %s:\n%s", seal.KeyID(newKey), out)
+		t.Errorf("keys rotate --new-key-id output lacks 3 values under key ID %s:\n%s", seal.KeyID(newKey), out)
 	}
-	if want := "FIELDLINK_MASTER_KEY=" + seal.EncodeKey(newKey) + "\n"; !strings.Contains(out, want) {
-		t.Errorf("output does not give the value to set afterwards:\n%s", out)
+	if want := "to the new key alone (key ID " + seal.KeyID(newKey) + ")"; !strings.Contains(out, want) {
+		t.Errorf("output does not say what to set afterwards:\n%s", out)
 	}
+	checkNoKeyPrinted(t, out, newKey)
 	checkNoKeyPrinted(t, out, oldKey)
 	checkSecretsOpen(t, "on the running server with both keys", base, datasourceID, hookID)
 	stop()

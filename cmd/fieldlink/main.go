@@ -31,19 +31,48 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(2)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// errUsage reports a command line that could not be used. The problem and
+// the usage have been printed already, so main prints nothing more.
+var errUsage = errors.New("invalid command line")
+
+// usageErrorf prints a command-line problem and returns errUsage, so the
+// command exits with status 2 like a flag error.
+func usageErrorf(stderr io.Writer, format string, args ...any) error {
+	fmt.Fprintf(stderr, "fieldlink: "+format+"\n", args...)
+	return errUsage
+}
+
+// parseFlags parses args into fs. A flag error has been printed with the
+// usage by package flag, so it becomes errUsage; -h stays flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		return errUsage
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fieldlink:", err)
-		os.Exit(1)
+	return err
+}
+
+// exitCode returns the process exit status for err, printing err when it
+// has not been printed: 0 for success and for help that was asked for, 2 for
+// a command line that could not be used, 1 for a failure.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
 	}
+	fmt.Fprintln(stderr, "fieldlink:", err)
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return flag.ErrHelp
+		return errUsage
 	}
 
 	switch args[0] {
@@ -65,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	usage(stderr)
-	return fmt.Errorf("unknown command %q: use one of the commands listed above", args[0])
+	return usageErrorf(stderr, "unknown command %q: use one of the commands listed above", args[0])
 }
 
 func usage(w io.Writer) {

@@ -160,7 +160,11 @@ func (db *DB) DeleteDatasource(ctx context.Context, id string) error {
 		return fmt.Errorf("delete datasource %s: %w", id, err)
 	}
 	if len(users) > 0 {
-		return fieldlink.Errorf(fieldlink.EConflict, "datasource %q is used by %s: delete them or point them at another datasource first", name, strings.Join(users, ", "))
+		them := "them"
+		if len(users) == 1 {
+			them = "it"
+		}
+		return fieldlink.Errorf(fieldlink.EConflict, "datasource %q is used by %s: delete %s or point %s at another datasource first", name, strings.Join(users, ", "), them, them)
 	}
 
 	if _, err := tx.ExecContext(ctx, `DELETE FROM datasources WHERE id = ?`, id); err != nil {
