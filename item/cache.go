@@ -18,7 +18,8 @@ import (
 )
 
 // cacheKey identifies one upstream result: the item, how many times it was
-// forgotten, and a digest of the datasource version and the rendered request.
+// forgotten, and a digest of the datasource version, the rendered first
+// request and the settings that decide which pages and rows are fetched.
 type cacheKey struct {
 	itemID     string
 	generation uint64
@@ -30,16 +31,19 @@ func (k cacheKey) String() string {
 	return k.itemID + "\x00" + strconv.FormatUint(k.generation, 10) + "\x00" + hex.EncodeToString(k.digest[:])
 }
 
-// cachedDocument is a decoded response body and how long it is reused.
-type cachedDocument struct {
-	doc any
-	ttl time.Duration
+// cachedPages is what an item's pages yielded and how long it is reused.
+type cachedPages struct {
+	pages fetchResult
+	ttl   time.Duration
 }
 
-// requestDigest hashes what makes two requests the same: the datasource and
+// requestDigest hashes what makes two fetches the same: the datasource and
 // its version (a change of base URL or credentials gives a new UpdatedAt),
-// the method, the path with its query, the headers and the body.
-func requestDigest(ds fieldlink.Datasource, req fieldlink.UpstreamRequest) [sha256.Size]byte {
+// the method, the path with its query, the headers and the body of the first
+// request, and settings, such as the root and the paging mode, that decide
+// the following requests and the rows kept. The following requests come
+// from the first one and its responses, so they need no part of their own.
+func requestDigest(ds fieldlink.Datasource, req fieldlink.UpstreamRequest, settings ...string) [sha256.Size]byte {
 	h := sha256.New()
 	writeField(h, ds.ID)
 	writeField(h, strconv.FormatInt(ds.UpdatedAt.UnixNano(), 10))
@@ -54,6 +58,9 @@ func requestDigest(ds fieldlink.Datasource, req fieldlink.UpstreamRequest) [sha2
 	}
 
 	writeField(h, string(req.Body))
+	for _, setting := range settings {
+		writeField(h, setting)
+	}
 
 	var digest [sha256.Size]byte
 	h.Sum(digest[:0])
@@ -69,14 +76,14 @@ func writeField(h hash.Hash, s string) {
 	h.Write([]byte(s))
 }
 
-// documentCache contains decoded response bodies, bounded in size, each entry
-// expiring after its ttl.
-type documentCache = otter.Cache[cacheKey, cachedDocument]
+// pageCache contains the rows of fetched pages, bounded in entries, each
+// entry expiring after its ttl.
+type pageCache = otter.Cache[cacheKey, cachedPages]
 
-func newDocumentCache(maxEntries int, now func() time.Time, logger *slog.Logger) *documentCache {
-	return otter.Must(&otter.Options[cacheKey, cachedDocument]{
+func newPageCache(maxEntries int, now func() time.Time, logger *slog.Logger) *pageCache {
+	return otter.Must(&otter.Options[cacheKey, cachedPages]{
 		MaximumSize: maxEntries,
-		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[cacheKey, cachedDocument]) time.Duration {
+		ExpiryCalculator: otter.ExpiryCreatingFunc(func(e otter.Entry[cacheKey, cachedPages]) time.Duration {
 			return e.Value.ttl
 		}),
 		Clock:  cacheClock{now: now},

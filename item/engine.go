@@ -43,7 +43,7 @@ type Engine struct {
 	upstream fieldlink.Upstream
 	now      func() time.Time
 	logger   *slog.Logger
-	cache    *documentCache
+	cache    *pageCache
 	flights  singleflight.Group
 
 	// generations counts the Forget calls per item ID. It is part of the
@@ -73,60 +73,56 @@ func NewEngine(opts Options) *Engine {
 		upstream:    opts.Upstream,
 		now:         opts.Now,
 		logger:      opts.Logger,
-		cache:       newDocumentCache(opts.MaxCacheEntries, opts.Now, opts.Logger),
+		cache:       newPageCache(opts.MaxCacheEntries, opts.Now, opts.Logger),
 		generations: make(map[string]uint64),
 	}
 }
 
-// Evaluate renders the item's request from tc, sends it to ds (or reuses a result
-// cached for the same rendered request within it.CacheSeconds), selects rows
-// with it.Root and renders it.Template once per row.
+// Evaluate renders the item's request from tc, sends it to ds (or reuses a
+// result cached for the same rendered request within it.CacheSeconds),
+// follows the item's paging, selects rows with it.Root (at most it.MaxRows)
+// and renders it.Template once per row, or once over the whole response
+// when the template reads data and not row. A select item's rows become
+// options, narrowed to those that contain tc.UserInput.
 //
-// A missing value fails with *MissingValueError before any request is sent.
-// A non-2xx response fails with *UpstreamStatusError and a body that is not
-// JSON with *NotJSONError. Failed requests are not cached.
+// The results of the items it depends on are read from tc.Items, and one
+// without a value fails with *MissingValueError unless the placeholder
+// gives a default. A missing value fails before any request is sent. A
+// non-2xx response fails with *UpstreamStatusError, a body that is not
+// JSON with *NotJSONError, and paging that cannot go on with *PagingError.
+// Failed requests are not cached.
 func (e *Engine) Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
-	request, err := compileRequest(it.Request)
-	if err != nil {
-		return fieldlink.ItemResult{}, err
-	}
-	root, err := compileRoot(it.Root)
-	if err != nil {
-		return fieldlink.ItemResult{}, err
-	}
-	display, err := compileDisplay(it.Template)
-	if err != nil {
-		return fieldlink.ItemResult{}, err
-	}
+	return e.evaluate(ctx, it, ds, tc, true)
+}
 
+// evaluate is Evaluate, with filter saying whether tc.UserInput narrows a
+// select item's options.
+func (e *Engine) evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext, filter bool) (fieldlink.ItemResult, error) {
+	c, err := compileItem(it)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
+	}
 	env, err := contextEnv(tc)
 	if err != nil {
 		return fieldlink.ItemResult{}, err
 	}
-	req, err := request.render(env)
+	req, err := c.render(env)
 	if err != nil {
 		return fieldlink.ItemResult{}, fmt.Errorf("render request of item %q: %w", it.Name, err)
 	}
 
-	doc, cached, err := e.document(ctx, it, ds, req)
+	pages, cached, err := e.pages(ctx, c, ds, req)
 	if err != nil {
-		return fieldlink.ItemResult{}, fmt.Errorf("request %s %s of item %q: %w", req.Method, pathOnly(req.Path), it.Name, err)
+		return fieldlink.ItemResult{}, err
 	}
 
-	rows := selectRows(root, doc)
-	values := []string{}
-	for _, row := range rows {
-		text, ok, err := display.render(row, env)
-		if err != nil {
-			return fieldlink.ItemResult{}, fmt.Errorf("render template of item %q: %w", it.Name, err)
-		}
-		if ok {
-			values = append(values, text)
-		}
+	result, err := c.result(pages, env, tc.UserInput, filter)
+	if err != nil {
+		return fieldlink.ItemResult{}, err
 	}
 
-	e.logger.DebugContext(ctx, "item evaluated", "item", it.ID, "cached", cached, "values", len(values))
-	return fieldlink.ItemResult{Values: values, Text: strings.Join(values, ", "), Rows: len(rows)}, nil
+	e.logger.DebugContext(ctx, "item evaluated", "item", it.ID, "cached", cached, "rows", result.Rows, "values", len(result.Values), "truncated", result.Truncated)
+	return result, nil
 }
 
 // Forget drops the cached results of the item with itemID, so the next
@@ -149,18 +145,20 @@ func (e *Engine) generation(itemID string) uint64 {
 	return e.generations[itemID]
 }
 
-// document returns the decoded response to req, from the cache when the item
-// caches and a result is there. cached reports whether it came from the cache.
-func (e *Engine) document(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (doc any, cached bool, err error) {
+// pages returns what the item's pages yield for the first request req, from
+// the cache when the item caches and a result is there. cached reports
+// whether it came from the cache.
+func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (pages fetchResult, cached bool, err error) {
 	if e.upstream == nil {
-		return nil, false, errors.New("no upstream is configured for the items engine")
+		return fetchResult{}, false, errors.New("no upstream is configured for the items engine")
 	}
 
-	key := cacheKey{itemID: it.ID, generation: e.generation(it.ID), digest: requestDigest(ds, req)}
+	it := c.item
+	key := cacheKey{itemID: it.ID, generation: e.generation(it.ID), digest: requestDigest(ds, req, c.settings()...)}
 	ttl := time.Duration(it.CacheSeconds) * time.Second
 	if ttl > 0 {
 		if entry, ok := e.cache.GetIfPresent(key); ok {
-			return entry.doc, true, nil
+			return entry.pages, true, nil
 		}
 	}
 
@@ -173,34 +171,35 @@ func (e *Engine) document(ctx context.Context, it fieldlink.Item, ds fieldlink.D
 		// the result.
 		if ttl > 0 {
 			if entry, ok := e.cache.GetIfPresent(key); ok {
-				return entry.doc, nil
+				return entry.pages, nil
 			}
 		}
 
-		// The request is shared by every caller waiting on this key, so
+		// The requests are shared by every caller waiting on this key, so
 		// one caller's cancellation must not fail the others. The Upstream
-		// bounds it with the datasource's timeout.
-		resp, err := e.upstream.Do(context.WithoutCancel(ctx), ds, req)
-		if err != nil {
-			return nil, err
+		// bounds each with the datasource's timeout.
+		send := func(ctx context.Context, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
+			return e.upstream.Do(ctx, ds, req)
 		}
-
-		doc, err := decodeResponse(resp)
+		pages, err := e.fetchPages(context.WithoutCancel(ctx), c, ds, req, send)
 		if err != nil {
 			return nil, err
 		}
 
 		if ttl > 0 {
-			e.cache.Set(key, cachedDocument{doc: doc, ttl: ttl})
+			e.cache.Set(key, cachedPages{pages: pages, ttl: ttl})
 		}
-		return doc, nil
+		return pages, nil
 	})
 
 	select {
 	case <-ctx.Done():
-		return nil, false, ctx.Err()
+		return fetchResult{}, false, ctx.Err()
 	case result := <-results:
-		return result.Val, false, result.Err
+		if result.Err != nil {
+			return fetchResult{}, false, result.Err
+		}
+		return result.Val.(fetchResult), false, nil
 	}
 }
 

@@ -100,3 +100,18 @@ func (e *NotJSONError) Error() string {
 	return fmt.Sprintf("upstream returned HTTP %d with a body that is not JSON (Content-Type %s): %q; check the datasource's base URL and authentication",
 		e.Status, contentType, e.Excerpt)
 }
+
+// PagingError reports that fetching an item's pages stopped: a next link to
+// another host, a next page that repeats one already fetched, or more than
+// MaxPages pages.
+type PagingError struct {
+	Item string
+	// Page is the page whose next link or cursor failed, counting from 1.
+	Page   int
+	Reason string
+}
+
+// Error returns the item, the page and the reason.
+func (e *PagingError) Error() string {
+	return fmt.Sprintf("paging item %q stopped after page %d: %s", e.Item, e.Page, e.Reason)
+}

@@ -19,9 +19,15 @@ import (
 // contextNames are the ticket context variables of an expression.
 var contextNames = safeexpr.ContextNames
 
-// rowName is the variable of a display template that contains the selected
-// row.
-const rowName = "row"
+// Variables beside the ticket context. A display template has row, the
+// selected row, or data, the whole decoded response. Every template has
+// items and itemValues, the results of the items it depends on.
+const (
+	rowName        = "row"
+	dataName       = "data"
+	itemsName      = "items"
+	itemValuesName = "itemValues"
+)
 
 // expression is a compiled ${…} expression.
 type expression struct {
@@ -30,17 +36,25 @@ type expression struct {
 	// hasDefault reports whether the expression ends in a `??` default, which
 	// lets an empty string through where one is allowed.
 	hasDefault bool
+	// refs are the expression's references to the results of other items.
+	refs references
 }
 
-// compileExpression compiles source over the ticket context, and over row
-// as well when withRow is set.
-func compileExpression(source string, withRow bool) (*expression, error) {
-	env := types.Map{}
+// compileExpression compiles source over the ticket context and the results
+// of other items, and over row and data as well when inDisplay is set.
+func compileExpression(source string, inDisplay bool) (*expression, error) {
+	refs, err := findReferences(source)
+	if err != nil {
+		return nil, err
+	}
+
+	env := types.Map{itemsName: types.Any, itemValuesName: types.Any}
 	for _, name := range contextNames {
 		env[name] = types.Any
 	}
-	if withRow {
+	if inDisplay {
 		env[rowName] = types.Any
+		env[dataName] = types.Any
 	}
 
 	program, err := expr.Compile(source, append(safeexpr.NilSafe(), expr.Env(env))...)
@@ -53,7 +67,22 @@ func compileExpression(source string, withRow bool) (*expression, error) {
 		source:     source,
 		program:    program,
 		hasDefault: ok && top.Operator == "??",
+		refs:       refs,
 	}, nil
+}
+
+// checkDependencies fails with *MissingValueError when the expression reads
+// the result of an item that has no value in env and gives no default.
+func (x *expression) checkDependencies(env map[string]any) error {
+	if x.hasDefault {
+		return nil
+	}
+	for _, ref := range x.refs.items {
+		if !hasDependencyValue(env, ref.name) {
+			return &MissingValueError{Expr: ref.String()}
+		}
+	}
+	return nil
 }
 
 // evaluate runs the expression over env.
@@ -68,6 +97,7 @@ func (x *expression) evaluate(env map[string]any) (any, error) {
 // contextEnv returns the ticket context as expression variables. It goes
 // through JSON so the names are the JSON field names and every nested value
 // is a map, a list or a scalar that fetch can read. Absent fields are nil.
+// The results in tc.Items become items and itemValues.
 func contextEnv(tc fieldlink.TicketContext) (map[string]any, error) {
 	data, err := json.Marshal(tc)
 	if err != nil {
@@ -79,11 +109,12 @@ func contextEnv(tc fieldlink.TicketContext) (map[string]any, error) {
 		return nil, fmt.Errorf("decode ticket context: %w", err)
 	}
 
-	env := make(map[string]any, len(contextNames)+1)
+	env := make(map[string]any, len(contextNames)+2)
 	fields, _ := decoded.(map[string]any)
 	for _, name := range contextNames {
 		env[name] = fields[name]
 	}
+	env[itemsName], env[itemValuesName] = dependencyEnv(tc.Items)
 	return env, nil
 }
 

@@ -231,6 +231,9 @@ func renderSlots(slots []slot, env map[string]any, isURL bool) (string, error) {
 			continue
 		}
 
+		if err := s.expr.checkDependencies(env); err != nil {
+			return "", err
+		}
 		v, err := s.expr.evaluate(env)
 		if err != nil {
 			return "", err

@@ -30,19 +30,28 @@ func selectRows(path *jsonpath.Path, doc any) []any {
 	return path.Select(doc)
 }
 
-// displayTemplate is an item's compiled display template.
+// displayTemplate is an item's compiled display or label template.
 type displayTemplate struct {
 	slots []slot
+	// usesRow and usesData report whether a placeholder reads row or data.
+	usesRow  bool
+	usesData bool
 }
 
+// compileDisplay compiles an item's display template.
 func compileDisplay(src string) (*displayTemplate, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fieldlink.Errorf(fieldlink.EInvalid, "template is empty; write what each row shows, for example ${row.officeLocation}")
 	}
+	return compileDisplayField("template", src)
+}
 
+// compileDisplayField compiles a display or label template. field names it
+// in errors.
+func compileDisplayField(field, src string) (*displayTemplate, error) {
 	parts, err := splitTemplate(src)
 	if err != nil {
-		return nil, fieldlink.Errorf(fieldlink.EInvalid, "template %q: %v", src, err)
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s %q: %v", field, src, err)
 	}
 
 	t := &displayTemplate{}
@@ -54,22 +63,50 @@ func compileDisplay(src string) (*displayTemplate, error) {
 
 		x, err := compileExpression(p.expr, true)
 		if err != nil {
-			return nil, fieldlink.Errorf(fieldlink.EInvalid, "template %q: placeholder at position %d: %v", src, p.offset+1, err)
+			return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s %q: placeholder at position %d: %v", field, src, p.offset+1, err)
 		}
 		t.slots = append(t.slots, slot{expr: x, place: inDisplay})
+		t.usesRow = t.usesRow || x.refs.usesRow
+		t.usesData = t.usesData || x.refs.usesData
 	}
 	return t, nil
+}
+
+// wholeResponse reports whether the template reads data and not row, so it
+// is rendered once over the whole response instead of once per row.
+func (t *displayTemplate) wholeResponse() bool {
+	return t.usesData && !t.usesRow
+}
+
+// checkDependencies fails with *MissingValueError when a placeholder reads
+// the result of an item that has no value in env and gives no default.
+func (t *displayTemplate) checkDependencies(env map[string]any) error {
+	for _, s := range t.slots {
+		if s.expr == nil {
+			continue
+		}
+		if err := s.expr.checkDependencies(env); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // render renders the template for one row. ok is false when a placeholder
 // has no value (missing, null, an empty string or an empty list, without a
 // default) or the row renders to no text, so the row yields no value.
 func (t *displayTemplate) render(row any, env map[string]any) (text string, ok bool, err error) {
+	return t.renderWith(rowName, row, env)
+}
+
+// renderWith renders the template with the variable name bound to value: row
+// for one row, or data for the whole response. ok is as for render.
+func (t *displayTemplate) renderWith(name string, value any, env map[string]any) (text string, ok bool, err error) {
 	rowEnv := make(map[string]any, len(env)+1)
-	for name, value := range env {
-		rowEnv[name] = value
+	for variable, v := range env {
+		rowEnv[variable] = v
 	}
-	rowEnv[rowName] = row
+	rowEnv[name] = value
 
 	var b strings.Builder
 	for _, s := range t.slots {
@@ -78,6 +115,9 @@ func (t *displayTemplate) render(row any, env map[string]any) (text string, ok b
 			continue
 		}
 
+		if err := s.expr.checkDependencies(rowEnv); err != nil {
+			return "", false, err
+		}
 		v, err := s.expr.evaluate(rowEnv)
 		if err != nil {
 			return "", false, err
