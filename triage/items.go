@@ -15,9 +15,10 @@ import (
 	"github.com/fieldlink/fieldlink/rule"
 )
 
-// evaluateItems evaluates every item the rules refer to and records each
-// item's text in texts. A non-empty reason means the ticket cannot be routed
-// and explains why; an error means the event failed or should be retried.
+// evaluateItems evaluates every item the rules refer to, each after the
+// items it depends on, and records each item's text in texts. A non-empty
+// reason means the ticket cannot be routed and explains why; an error means
+// the event failed or should be retried.
 func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, tc fieldlink.TicketContext, texts map[string]string) (map[string]fieldlink.ItemResult, string, error) {
 	names, err := rule.ItemNames(rules)
 	if err != nil {
@@ -28,32 +29,94 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 	if err != nil {
 		return nil, "", fmt.Errorf("list items: %w", err)
 	}
-	byName := make(map[string]fieldlink.Item, len(all))
+	resolver := listResolver{store: p.Store, byName: make(map[string]fieldlink.Item, len(all))}
 	for _, it := range all {
-		byName[it.Name] = it
+		resolver.byName[it.Name] = it
 	}
 
-	results := make(map[string]fieldlink.ItemResult, len(names))
+	named := make(map[string]bool, len(names))
 	for _, name := range names {
-		it, ok := byName[name]
-		if !ok {
+		if _, ok := resolver.byName[name]; !ok {
 			return nil, "", fmt.Errorf("rule %s refers to item %q, which does not exist: create the item or fix the rule's condition",
 				rulesNaming(rules, name), name)
 		}
-		ds, err := p.Store.FindDatasource(ctx, it.DatasourceID)
-		if err != nil {
-			return nil, "", fmt.Errorf("load datasource of item %q: %w", name, err)
-		}
+		named[name] = true
+	}
 
-		res, err := p.Items.Evaluate(ctx, it, ds, tc)
+	ordered, err := orderNeeded(names, resolver.byName)
+	if err != nil {
+		return nil, "", err
+	}
+
+	results := make(map[string]fieldlink.ItemResult, len(names))
+	for _, it := range ordered {
+		if !named[it.Name] {
+			continue
+		}
+		res, err := p.Items.EvaluateWithDependencies(ctx, it, resolver, tc)
 		if err != nil {
-			reason, err := classifyItemError(name, tc, err)
+			reason, err := classifyItemError(it.Name, tc, err)
 			return nil, reason, err
 		}
-		results[name] = res
-		texts[name] = res.Text
+		results[it.Name] = res
+		texts[it.Name] = res.Text
 	}
 	return results, "", nil
+}
+
+// orderNeeded returns the named items and the items they depend on,
+// transitively, each after its dependencies. A dependency on an unknown
+// item or a cycle fails with an error that names it.
+func orderNeeded(names []string, byName map[string]fieldlink.Item) ([]fieldlink.Item, error) {
+	var needed []fieldlink.Item
+	seen := make(map[string]bool)
+	queue := slices.Clone(names)
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		it, ok := byName[name]
+		if seen[name] || !ok {
+			// item.Order reports the unknown name with the item that
+			// refers to it.
+			continue
+		}
+		seen[name] = true
+		needed = append(needed, it)
+
+		deps, err := item.Dependencies(it)
+		if err != nil {
+			return nil, fmt.Errorf("read the items that item %q refers to: %w", name, err)
+		}
+		queue = append(queue, deps...)
+	}
+
+	ordered, err := item.Order(needed)
+	if err != nil {
+		return nil, fmt.Errorf("order items by their dependencies: %w", err)
+	}
+	return ordered, nil
+}
+
+// listResolver finds items in a list read once per event, so that every
+// item of one ticket sees the same configuration, and datasources in the
+// store. It implements item.Resolver.
+type listResolver struct {
+	store  Store
+	byName map[string]fieldlink.Item
+}
+
+// ItemByName returns the listed item with the name, or an ENotFound error.
+func (r listResolver) ItemByName(_ context.Context, name string) (fieldlink.Item, error) {
+	it, ok := r.byName[name]
+	if !ok {
+		return fieldlink.Item{}, fieldlink.Errorf(fieldlink.ENotFound, "no item is named %q: item names are case-sensitive", name)
+	}
+	return it, nil
+}
+
+// Datasource returns the stored datasource with the ID.
+func (r listResolver) Datasource(ctx context.Context, id string) (fieldlink.Datasource, error) {
+	return r.store.FindDatasource(ctx, id)
 }
 
 // rulesNaming returns the quoted names of the rules whose conditions refer

@@ -13,13 +13,15 @@ import (
 	"strings"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/rule"
 )
 
-// ItemEvaluator evaluates a connected item for a ticket.
+// ItemEvaluator evaluates a connected item for a ticket, after the items it
+// depends on. *item.Engine implements it.
 type ItemEvaluator interface {
-	Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
+	EvaluateWithDependencies(ctx context.Context, it fieldlink.Item, r item.Resolver, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
 }
 
 // IssueEditor writes fields to a Jira issue.

@@ -23,7 +23,7 @@ type fakeItems struct {
 	EvaluateFunc func(tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
 }
 
-func (f *fakeItems) Evaluate(_ context.Context, _ fieldlink.Item, _ fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+func (f *fakeItems) EvaluateWithDependencies(_ context.Context, _ fieldlink.Item, _ item.Resolver, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 	return f.EvaluateFunc(tc)
 }
 
