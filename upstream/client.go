@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
@@ -27,6 +28,9 @@ type Client struct {
 	logger   *slog.Logger
 	recorder HealthRecorder
 	now      func() time.Time
+	clock    Clock
+	// jitter returns a random wait between zero and its argument.
+	jitter func(time.Duration) time.Duration
 }
 
 var _ fieldlink.Upstream = (*Client)(nil)
@@ -47,7 +51,7 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	c := &Client{http: http, creds: creds, logger: logger, now: time.Now}
+	c := &Client{http: http, creds: creds, logger: logger, now: time.Now, clock: systemClock{}, jitter: fullJitter}
 	for _, opt := range opts {
 		opt(c)
 	}
@@ -56,10 +60,21 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 
 // Do sends req to the datasource's API and implements fieldlink.Upstream.
 // It appends req.Path, which is already escaped and may carry a query, to
-// BaseURL with one slash between them and escapes nothing again. It adds the
-// datasource's headers and credentials, and ds.Timeout() bounds the whole
-// call, token request included. After a 401 to a fetched token it drops the
-// token and retries once.
+// BaseURL with one slash between them and escapes nothing again. A Path that
+// is an absolute URL, such as a next-page link, must be on the datasource's
+// own scheme, host and port. Do adds the datasource's headers and
+// credentials. After a 401 to a fetched token it drops the token and sends
+// the request once more.
+//
+// Do retries a 429 or 503 response for any method, and a 500, 502 or 504
+// response or a connection error for GET, up to MaxRetries times. It waits
+// as the Retry-After header asks (whole seconds, decimal seconds or an
+// HTTP-date) or else by exponential backoff with full jitter from 500 ms up
+// to 30 s. ds.Timeout() bounds each attempt, token request included, and the
+// whole call, waits included, ends after twice that or 60 s, whichever is
+// less. When a Retry-After asks for a longer wait than is left, Do returns
+// the response together with a *RetryLaterError that says when to call
+// again. Otherwise the last response is returned without error.
 //
 // A response with any status is returned without error, so the caller
 // decides what a 404 means. Errors are transport, authentication and size
@@ -69,60 +84,123 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 // at once with an *UnhealthyError, without a token request. The outcome of
 // every other call goes to the HealthRecorder, when there is one.
 func (c *Client) Do(ctx context.Context, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
-	if err := unhealthyError(ds); err != nil {
+	r, err := c.prepare(ctx, ds, req)
+	if err != nil {
 		return fieldlink.UpstreamResponse{}, err
+	}
+
+	resp, err := c.doWithRetries(ctx, r)
+	c.record(ctx, r, resp, err)
+	return resp, err
+}
+
+// call is one request to a datasource's API, ready to send.
+type call struct {
+	ds         fieldlink.Datasource
+	httpClient *http.Client
+	authorizer credential.Authorizer
+
+	method string
+	target string
+	header http.Header
+	body   []byte
+
+	// displayURL is target with the datasource's secrets redacted, and host
+	// and path are its parts for logs.
+	displayURL string
+	host       string
+	path       string
+}
+
+// displayURLWithoutQuery returns displayURL without its query, for error
+// messages that should stay short.
+func (r *call) displayURLWithoutQuery() string {
+	before, _, _ := strings.Cut(r.displayURL, "?")
+	return before
+}
+
+// prepare checks ds's health, builds the request's URL and finds the HTTP
+// client and the credentials for ds.
+func (c *Client) prepare(ctx context.Context, ds fieldlink.Datasource, req fieldlink.UpstreamRequest) (*call, error) {
+	if err := unhealthyError(ds); err != nil {
+		return nil, err
 	}
 
 	target, err := joinURL(ds.BaseURL, req.Path)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("datasource %s: %w", ds.ID, err)
+		return nil, fmt.Errorf("datasource %s: %w", ds.ID, err)
 	}
 
 	httpClient, err := c.http.For(ds)
 	if err != nil {
 		c.recordFailure(ctx, ds, err)
-		return fieldlink.UpstreamResponse{}, err
+		return nil, err
 	}
 	authorizer, err := c.creds.Authorizer(ds)
 	if err != nil {
 		c.recordFailure(ctx, ds, err)
-		return fieldlink.UpstreamResponse{}, err
+		return nil, err
 	}
-
-	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
-	defer cancel()
 
 	method := req.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	resp, err := c.send(ctx, ds, httpClient, authorizer, method, target, req.Header, req.Body)
+	r := &call{
+		ds:         ds,
+		httpClient: httpClient,
+		authorizer: authorizer,
+		method:     method,
+		target:     target,
+		header:     req.Header,
+		body:       req.Body,
+		displayURL: outbound.Redact(target, secretsOf(ds.Auth)...),
+	}
+	if u, err := url.Parse(target); err == nil {
+		r.host, r.path = u.Host, u.Path
+	}
+	return r, nil
+}
+
+// attempt sends r once within timeout, and once more with a new token when
+// the API rejects a fetched one. A non-nil trace records the phases of the
+// last request sent.
+func (c *Client) attempt(ctx context.Context, r *call, timeout time.Duration, trace *requestTrace) (fieldlink.UpstreamResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	resp, err := c.send(ctx, r.ds, r.httpClient, r.authorizer, r.method, r.target, r.header, r.body, trace)
 	if err != nil {
-		c.recordFailure(ctx, ds, err)
 		return fieldlink.UpstreamResponse{}, err
 	}
 
 	// Only a fetched token can be replaced. Static credentials would fail
 	// the same way again.
-	if _, fetchesTokens := authorizer.(credential.TokenFetcher); resp.Status == http.StatusUnauthorized && fetchesTokens {
+	if _, fetchesTokens := r.authorizer.(credential.TokenFetcher); resp.Status == http.StatusUnauthorized && fetchesTokens {
 		c.logger.Info("API rejected the access token, retrying once with a new token",
-			slog.String("datasource", ds.ID),
-			slog.String("host", hostOf(target)))
-		authorizer.Invalidate()
-		resp, err = c.send(ctx, ds, httpClient, authorizer, method, target, req.Header, req.Body)
-		if err != nil {
-			c.recordFailure(ctx, ds, err)
-			return fieldlink.UpstreamResponse{}, err
-		}
+			slog.String("datasource", r.ds.ID),
+			slog.String("host", r.host))
+		r.authorizer.Invalidate()
+		return c.send(ctx, r.ds, r.httpClient, r.authorizer, r.method, r.target, r.header, r.body, trace)
 	}
-
-	c.recordResponse(ctx, ds, method, outbound.Redact(target, secretsOf(ds.Auth)...), resp)
 	return resp, nil
 }
 
+// record passes the outcome of a call to the HealthRecorder: the response
+// when there is one, else the error.
+func (c *Client) record(ctx context.Context, r *call, resp fieldlink.UpstreamResponse, err error) {
+	if resp.Status == 0 {
+		if err != nil {
+			c.recordFailure(ctx, r.ds, err)
+		}
+		return
+	}
+	c.recordResponse(ctx, r.ds, r.method, r.displayURL, resp)
+}
+
 // send makes one request with httpClient and reads the response body in
-// full.
-func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *http.Client, authorizer credential.Authorizer, method, target string, header http.Header, body []byte) (fieldlink.UpstreamResponse, error) {
+// full. A non-nil trace records the request's phases.
+func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *http.Client, authorizer credential.Authorizer, method, target string, header http.Header, body []byte, trace *requestTrace) (fieldlink.UpstreamResponse, error) {
 	secrets := secretsOf(ds.Auth)
 	displayURL := outbound.Redact(target, secrets...)
 
@@ -134,10 +212,17 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *
 		return fieldlink.UpstreamResponse{}, err
 	}
 
+	// The trace starts after Authorize, so a token request does not count
+	// as sending this request.
+	if trace != nil {
+		httpReq = httpReq.WithContext(trace.begin(httpReq.Context()))
+		defer trace.finish()
+	}
+
 	start := time.Now()
 	resp, err := httpClient.Do(httpReq)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("%s %s: %w", method, displayURL, unwrapURLError(err))
+		return fieldlink.UpstreamResponse{}, &roundTripError{err: fmt.Errorf("%s %s: %w", method, displayURL, unwrapURLError(err))}
 	}
 	defer resp.Body.Close()
 
@@ -202,12 +287,4 @@ func secretsOf(a fieldlink.Auth) []string {
 		}
 	}
 	return secrets
-}
-
-func hostOf(target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		return ""
-	}
-	return u.Host
 }

@@ -172,7 +172,7 @@ func (c *Client) testRequest(ctx context.Context, ds fieldlink.Datasource, autho
 
 	ctx, cancel := context.WithTimeout(ctx, ds.Timeout())
 	defer cancel()
-	resp, err := c.send(ctx, ds, httpClient, authorizer, http.MethodGet, target, nil, nil)
+	resp, err := c.send(ctx, ds, httpClient, authorizer, http.MethodGet, target, nil, nil, nil)
 	step.DurationMS = time.Since(start).Milliseconds()
 	if err != nil {
 		step.Message = outbound.Redact(err.Error(), secrets...)
