@@ -11,8 +11,10 @@ import (
 // again. Queries of both are kept, the base URL's first, so that a base URL
 // such as https://api.example/v1?api-version=2 applies to every request.
 //
-// A path that is an absolute URL on the base URL's scheme and host, such as
-// an @odata.nextLink page link, is used as it is.
+// A path that is an absolute http(s) URL, such as an @odata.nextLink page
+// link, is used as it is when it is on the base URL's scheme, host and port,
+// and rejected otherwise, because the request carries the datasource's
+// credentials.
 func joinURL(baseURL, path string) (string, error) {
 	base, err := url.Parse(baseURL)
 	if err != nil {
@@ -22,7 +24,7 @@ func joinURL(baseURL, path string) (string, error) {
 		return "", fmt.Errorf("base URL %q is not an http(s) URL with a host: enter one such as https://graph.microsoft.com/v1.0", baseURL)
 	}
 
-	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
+	if hasHTTPScheme(path) {
 		return sameOrigin(base, path)
 	}
 
@@ -57,14 +59,41 @@ func joinURL(baseURL, path string) (string, error) {
 	return joined, nil
 }
 
-// sameOrigin returns target when it has the scheme and host of base.
+// hasHTTPScheme reports whether path starts with "http://" or "https://",
+// in any case, as URL schemes are case-insensitive (RFC 3986 §3.1).
+func hasHTTPScheme(path string) bool {
+	scheme, _, found := strings.Cut(path, "://")
+	return found && (strings.EqualFold(scheme, "http") || strings.EqualFold(scheme, "https"))
+}
+
+// sameOrigin returns target when it has the scheme, host and port of base.
+// Hosts compare without case, and a port left out equals the scheme's
+// default port. Target must not carry user info, which the HTTP client
+// would send as Basic credentials.
 func sameOrigin(base *url.URL, target string) (string, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return "", fmt.Errorf("request URL %q is not a valid URL: %w", target, err)
 	}
-	if u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", fmt.Errorf("request URL %q is not on the datasource's host %s://%s: use a path relative to the base URL", target, base.Scheme, base.Host)
+
+	origin := base.Scheme + "://" + base.Host
+	if u.Scheme != base.Scheme || !strings.EqualFold(u.Hostname(), base.Hostname()) || portOf(u) != portOf(base) {
+		return "", fmt.Errorf("request URL on %s://%s is not on the datasource's host %s, and credentials are sent only to the datasource's own host: use a path relative to the base URL, or create a datasource for that host", u.Scheme, u.Host, origin)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("request URL on %s contains user info: remove the part before '@', because the datasource's own credentials are sent", origin)
 	}
 	return target, nil
+}
+
+// portOf returns u's port, or the default port of its scheme when it has
+// none.
+func portOf(u *url.URL) string {
+	if port := u.Port(); port != "" {
+		return port
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
