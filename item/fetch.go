@@ -18,6 +18,8 @@ type fetchResult struct {
 	// rows are the rows the root selected over all pages, at most maxRows.
 	rows      []any
 	truncated bool
+	// pages is the number of pages fetched and decoded.
+	pages int
 	// selecting is the time spent selecting rows and reading next links.
 	selecting time.Duration
 }
@@ -43,6 +45,7 @@ func (e *Engine) fetchPages(ctx context.Context, c *compiledItem, ds fieldlink.D
 		}
 
 		start := e.now()
+		result.pages = number
 		if number == 1 {
 			result.first = doc
 		}
