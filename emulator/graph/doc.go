@@ -5,5 +5,8 @@
 //
 // Responses use Graph's JSON shapes, headers and error codes, so the demo and
 // the end-to-end tests exercise the same parsing and error handling as with
-// the real service. SampleDirectory returns a made-up directory to serve.
+// the real service. ThrottleNext, UnavailableNext and FailNext make the next
+// requests fail with 429, 503 or another status and a chosen Retry-After
+// header, to test retries. SampleDirectory returns a made-up directory to
+// serve.
 package graph

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"net/http"
+	"slices"
 )
 
 // graphError is an error response in Graph's shape: the HTTP status, Graph's
@@ -86,14 +87,21 @@ func errInvalidQueryString(err error) graphError {
 // writeError sends e in Graph's error shape, with the innerError Graph adds:
 // the UTC date without a zone suffix and the request IDs.
 func (s *Server) writeError(w http.ResponseWriter, ids requestIDs, e graphError) {
+	s.writeErrorWithInner(w, ids, e, nil)
+}
+
+// writeErrorWithInner is writeError with the members of inner first in
+// innerError.
+func (s *Server) writeErrorWithInner(w http.ResponseWriter, ids requestIDs, e graphError, inner object) {
+	innerError := append(slices.Clone(inner),
+		member{"date", s.opts.Now().UTC().Format("2006-01-02T15:04:05")},
+		member{"request-id", ids.request},
+		member{"client-request-id", ids.client},
+	)
 	body := object{{"error", object{
 		{"code", e.code},
 		{"message", e.message},
-		{"innerError", object{
-			{"date", s.opts.Now().UTC().Format("2006-01-02T15:04:05")},
-			{"request-id", ids.request},
-			{"client-request-id", ids.client},
-		}},
+		{"innerError", innerError},
 	}}}
 
 	if e.status == http.StatusUnauthorized {

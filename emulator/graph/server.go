@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,10 @@ func (o Options) withDefaults() Options {
 type Server struct {
 	opts     Options
 	requests atomic.Int64
+
+	// mu guards faults, the error responses queued by FailNext.
+	mu     sync.Mutex
+	faults []Fault
 }
 
 // New returns a Server for opts.
@@ -100,6 +105,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("client-request-id", ids.client)
 
 	if !s.wait(r.Context()) {
+		return
+	}
+
+	if f, ok := s.nextFault(); ok {
+		s.writeFault(w, ids, f)
 		return
 	}
 
