@@ -85,18 +85,25 @@ func (s *Server) deleteHook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) hookToBody(h fieldlink.Hook, r *http.Request) HookBody {
-	base := strings.TrimRight(s.opts.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
 	return HookBody{
 		ID:             h.ID,
 		Name:           h.Name,
 		JiraDatasource: h.JiraDatasourceID,
-		URL:            base + "/hooks/jira/" + h.ID,
+		URL:            s.publicBase(r) + "/hooks/jira/" + h.ID,
 	}
+}
+
+// publicBase returns the address Jira reaches fieldlink at: PublicURL, or
+// the scheme and host of r.
+func (s *Server) publicBase(r *http.Request) string {
+	base := strings.TrimRight(s.opts.PublicURL, "/")
+	if base != "" {
+		return base
+	}
+
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -94,14 +94,32 @@ type AuthBody struct {
 
 // ItemBody is the JSON shape of a connected item.
 type ItemBody struct {
-	ID           string             `json:"id,omitempty"`
-	Name         string             `json:"name"`
-	Datasource   string             `json:"datasource"`
-	Type         fieldlink.ItemType `json:"type"`
-	Request      ItemRequestBody    `json:"request"`
-	Root         string             `json:"root,omitempty"`
-	Template     string             `json:"template"`
-	CacheSeconds int                `json:"cacheSeconds,omitempty"`
+	ID            string             `json:"id,omitempty"`
+	Name          string             `json:"name"`
+	Datasource    string             `json:"datasource"`
+	Type          fieldlink.ItemType `json:"type"`
+	Request       ItemRequestBody    `json:"request"`
+	Root          string             `json:"root,omitempty"`
+	Template      string             `json:"template"`
+	LabelTemplate string             `json:"labelTemplate,omitempty"`
+	CacheSeconds  int                `json:"cacheSeconds,omitempty"`
+	MaxRows       int                `json:"maxRows,omitempty"`
+	Paging        *PagingBody        `json:"paging,omitempty"`
+
+	// HasLookupToken is read-only: it reports whether Jira Automation can
+	// call POST /api/v1/lookup/{item} for this item. The token itself is
+	// shown once, when it is created.
+	HasLookupToken bool `json:"hasLookupToken,omitempty"`
+}
+
+// PagingBody is the JSON shape of an item's paging settings.
+type PagingBody struct {
+	Mode        fieldlink.PagingMode `json:"mode,omitempty"`
+	CursorPath  string               `json:"cursorPath,omitempty"`
+	CursorParam string               `json:"cursorParam,omitempty"`
+	OffsetParam string               `json:"offsetParam,omitempty"`
+	LimitParam  string               `json:"limitParam,omitempty"`
+	PageSize    int                  `json:"pageSize,omitempty"`
 }
 
 // ItemRequestBody is the JSON shape of an item's request template.
@@ -267,7 +285,7 @@ func parseExpiry(raw string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fieldlink.Errorf(fieldlink.EInvalid,
-		"auth.secretExpiresAt %q is not a date: use 2027-01-31 or 2027-01-31T00:00:00Z, as shown under the secret's Expires column", raw)
+		"auth.secretExpiresAt %q is not a date in the form YYYY-MM-DD: write the secret's Expires date from the portal as, for example, 2027-01-31 (or give an RFC 3339 time such as 2027-01-31T00:00:00Z)", raw)
 }
 
 // datasourceFromBody builds a datasource from a request. A secret left empty
@@ -341,9 +359,29 @@ func itemToBody(it fieldlink.Item) ItemBody {
 			Headers: it.Request.Headers,
 			Body:    it.Request.Body,
 		},
-		Root:         it.Root,
-		Template:     it.Template,
-		CacheSeconds: it.CacheSeconds,
+		Root:           it.Root,
+		Template:       it.Template,
+		LabelTemplate:  it.LabelTemplate,
+		CacheSeconds:   it.CacheSeconds,
+		MaxRows:        it.MaxRows,
+		Paging:         pagingToBody(it.Paging),
+		HasLookupToken: it.LookupTokenHash != "",
+	}
+}
+
+// pagingToBody returns nil for the zero Paging, so an item with default
+// paging shows no paging object.
+func pagingToBody(p fieldlink.Paging) *PagingBody {
+	if p == (fieldlink.Paging{}) {
+		return nil
+	}
+	return &PagingBody{
+		Mode:        p.Mode,
+		CursorPath:  p.CursorPath,
+		CursorParam: p.CursorParam,
+		OffsetParam: p.OffsetParam,
+		LimitParam:  p.LimitParam,
+		PageSize:    p.PageSize,
 	}
 }
 
@@ -362,9 +400,26 @@ func itemFromBody(b ItemBody) fieldlink.Item {
 			Headers: b.Request.Headers,
 			Body:    b.Request.Body,
 		},
-		Root:         b.Root,
-		Template:     b.Template,
-		CacheSeconds: b.CacheSeconds,
+		Root:          b.Root,
+		Template:      b.Template,
+		LabelTemplate: b.LabelTemplate,
+		CacheSeconds:  b.CacheSeconds,
+		MaxRows:       b.MaxRows,
+		Paging:        pagingFromBody(b.Paging),
+	}
+}
+
+func pagingFromBody(b *PagingBody) fieldlink.Paging {
+	if b == nil {
+		return fieldlink.Paging{}
+	}
+	return fieldlink.Paging{
+		Mode:        b.Mode,
+		CursorPath:  b.CursorPath,
+		CursorParam: b.CursorParam,
+		OffsetParam: b.OffsetParam,
+		LimitParam:  b.LimitParam,
+		PageSize:    b.PageSize,
 	}
 }
 

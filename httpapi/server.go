@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/item"
 )
 
 // Store is the storage the API reads and writes.
@@ -26,6 +27,13 @@ type Store interface {
 	fieldlink.RuleStore
 	fieldlink.HookStore
 	fieldlink.EventStore
+
+	// FindItemByName returns the item with exactly the name, or an
+	// ENotFound error.
+	FindItemByName(ctx context.Context, name string) (fieldlink.Item, error)
+	// SetItemLookupTokenHash stores the hex SHA-256 of an item's lookup
+	// token, or removes the token when hash is empty.
+	SetItemLookupTokenHash(ctx context.Context, id, hash string) error
 }
 
 // ConnectionTester runs Test connection on a datasource.
@@ -33,9 +41,11 @@ type ConnectionTester interface {
 	Test(ctx context.Context, ds fieldlink.Datasource) fieldlink.TestResult
 }
 
-// ItemEvaluator evaluates items and drops their cached results.
+// ItemEvaluator evaluates items with their dependencies, traces them for the
+// tester and drops their cached results. *item.Engine implements it.
 type ItemEvaluator interface {
-	Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
+	EvaluateWithDependencies(ctx context.Context, it fieldlink.Item, r item.Resolver, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
+	Trace(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext) (item.Trace, error)
 	Forget(itemID string)
 }
 
@@ -64,7 +74,9 @@ type Options struct {
 
 	// ValidateAuthFunc checks a datasource's authentication settings.
 	ValidateAuthFunc func(fieldlink.Auth) error
-	// ValidateItemFunc checks an item's templates and JSONPath.
+	// ValidateItemFunc checks an item's templates and JSONPath. The API
+	// checks every item and the references between items itself, with
+	// item.ValidateAll.
 	ValidateItemFunc func(fieldlink.Item) error
 	// ValidateRuleFunc checks a rule's condition and fields.
 	ValidateRuleFunc func(fieldlink.Rule) error
@@ -135,7 +147,15 @@ func (s *Server) routes() {
 	admin("GET /api/v1/items/{id}", s.getItem)
 	admin("PUT /api/v1/items/{id}", s.updateItem)
 	admin("DELETE /api/v1/items/{id}", s.deleteItem)
+	admin("POST /api/v1/items/test", s.testDraftItem)
 	admin("POST /api/v1/items/{id}/evaluate", s.evaluateItem)
+	admin("POST /api/v1/items/{id}/test", s.testItem)
+	admin("POST /api/v1/items/{id}/lookup-token", s.createLookupToken)
+	admin("DELETE /api/v1/items/{id}/lookup-token", s.deleteLookupToken)
+
+	// Jira Automation authenticates with the item's own lookup token, not
+	// the admin token.
+	s.mux.HandleFunc("POST /api/v1/lookup/{item}", s.lookup)
 
 	admin("GET /api/v1/rules", s.listRules)
 	admin("POST /api/v1/rules", s.createRule)

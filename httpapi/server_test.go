@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/store/sqlite"
@@ -42,8 +44,13 @@ type fakeItems struct {
 	forgotten    []string
 }
 
-func (f *fakeItems) Evaluate(_ context.Context, it fieldlink.Item, _ fieldlink.Datasource, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+func (f *fakeItems) EvaluateWithDependencies(_ context.Context, it fieldlink.Item, _ item.Resolver, tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 	return f.EvaluateFunc(it, tc)
+}
+
+func (f *fakeItems) Trace(_ context.Context, it fieldlink.Item, _ fieldlink.Datasource, tc fieldlink.TicketContext) (item.Trace, error) {
+	result, err := f.EvaluateFunc(it, tc)
+	return item.Trace{Result: result}, err
 }
 
 func (f *fakeItems) Forget(id string) { f.forgotten = append(f.forgotten, id) }
@@ -80,9 +87,41 @@ type apiSetup struct {
 	items  *fakeItems
 	queue  *storeQueue
 	router routers.Router
+	logs   *syncBuffer
+}
+
+// syncBuffer collects the server's log records; handlers write to it from
+// other goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newAPI(t *testing.T) *apiSetup {
+	t.Helper()
+	items := &fakeItems{EvaluateFunc: func(fieldlink.Item, fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}}
+	a := newAPIWith(t, items)
+	a.items = items
+	return a
+}
+
+// newAPIWith starts the API on a new SQLite file with the given items
+// engine.
+func newAPIWith(t *testing.T, items ItemEvaluator) *apiSetup {
 	t.Helper()
 	key := make([]byte, seal.KeySize)
 	rand.Read(key)
@@ -102,18 +141,18 @@ func newAPI(t *testing.T) *apiSetup {
 		tester: &fakeTester{TestFunc: func(fieldlink.Datasource) fieldlink.TestResult {
 			return fieldlink.TestResult{OK: true, Status: fieldlink.StatusValidAccessToken, Steps: []fieldlink.TestStep{{Name: "token", OK: true, Message: "token received"}}}
 		}},
-		items: &fakeItems{EvaluateFunc: func(fieldlink.Item, fieldlink.TicketContext) (fieldlink.ItemResult, error) {
-			return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
-		}},
 		queue:  &storeQueue{db: db},
 		router: loadOpenAPI(t),
+		logs:   &syncBuffer{},
 	}
 	a.srv = httptest.NewServer(New(Options{
-		Store:          db,
-		Tester:         a.tester,
-		Items:          a.items,
-		Queue:          a.queue,
-		AdminTokenHash: sha256.Sum256([]byte(adminToken)),
+		Store:            db,
+		Tester:           a.tester,
+		Items:            items,
+		ValidateItemFunc: item.Validate,
+		Queue:            a.queue,
+		AdminTokenHash:   sha256.Sum256([]byte(adminToken)),
+		Logger:           slog.New(slog.NewTextHandler(a.logs, nil)),
 	}))
 	t.Cleanup(a.srv.Close)
 	return a
@@ -349,7 +388,8 @@ func TestAdminRoutesNeedToken(t *testing.T) {
 		{"GET", "/api/v1/datasources/x"}, {"PUT", "/api/v1/datasources/x"}, {"DELETE", "/api/v1/datasources/x"},
 		{"POST", "/api/v1/datasources/x/test"},
 		{"GET", "/api/v1/items"}, {"POST", "/api/v1/items"}, {"GET", "/api/v1/items/x"}, {"PUT", "/api/v1/items/x"},
-		{"DELETE", "/api/v1/items/x"}, {"POST", "/api/v1/items/x/evaluate"},
+		{"DELETE", "/api/v1/items/x"}, {"POST", "/api/v1/items/x/evaluate"}, {"POST", "/api/v1/items/x/test"},
+		{"POST", "/api/v1/items/test"}, {"POST", "/api/v1/items/x/lookup-token"}, {"DELETE", "/api/v1/items/x/lookup-token"},
 		{"GET", "/api/v1/rules"}, {"POST", "/api/v1/rules"}, {"GET", "/api/v1/rules/x"}, {"PUT", "/api/v1/rules/x"},
 		{"DELETE", "/api/v1/rules/x"},
 		{"GET", "/api/v1/hooks"}, {"POST", "/api/v1/hooks"}, {"GET", "/api/v1/hooks/x"}, {"DELETE", "/api/v1/hooks/x"},
