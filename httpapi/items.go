@@ -167,6 +167,9 @@ func (s *Server) itemsDependingOn(ctx context.Context, it fieldlink.Item) ([]str
 // item.ValidateAll: an item that it refers to must exist, and the
 // references must not form a cycle, because every evaluation would fail.
 // it replaces the stored item with its ID, if any.
+//
+// NOTE: ValidateAll validates every stored item too, so a stored item that
+// the current rules reject blocks saving any other item until it is fixed.
 func (s *Server) checkItemDependencies(ctx context.Context, it fieldlink.Item) error {
 	all, err := s.opts.Store.ListItems(ctx)
 	if err != nil {

@@ -88,6 +88,9 @@ func lookupTokenHash(token string) string {
 // lookup evaluates an item for the issue that a Jira Automation rule sends
 // with "Send web request" and the body "Issue data (Jira format)". The
 // caller authenticates with the item's lookup token.
+//
+// NOTE: lookups are not rate-limited, so each call may send upstream
+// requests unless the item caches its results.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ref := r.PathValue("item")
@@ -186,8 +189,11 @@ func lookupTokenMatches(sum [sha256.Size]byte, storedHex string) bool {
 
 // automationTicket reads the ticket context from the body of Jira
 // Automation's "Send web request" action. "Issue data (Jira format)" sends
-// {"issue": {"id", "key", "fields": {…}}}; "Issue data (Automation format)"
-// sends the issue object itself, and is accepted too.
+// {"issue": {"id", "key", "fields": {…}}}, and "Issue data (Automation
+// format)" sends the issue object itself, which is accepted too.
+//
+// NOTE: both shapes follow Atlassian's published example payloads; no body
+// from a live Automation rule has been checked against this.
 func automationTicket(body []byte) (issueKey string, tc fieldlink.TicketContext, err error) {
 	const choose = `in the rule's "Send web request" action, choose "Issue data (Jira format)" as the web request body`
 

@@ -92,9 +92,9 @@ func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
 }
 
 // UpdateItem replaces the stored item with it.ID, except its lookup token
-// hash: only SetItemLookupTokenHash changes that, so that saving an item
-// cannot bring back a token that was rotated meanwhile. it.LookupTokenHash
-// is set to the stored value.
+// hash, which only SetItemLookupTokenHash changes. Saving an item read
+// before a rotation therefore cannot bring back the old token.
+// it.LookupTokenHash is set to the stored value.
 func (db *DB) UpdateItem(ctx context.Context, it *fieldlink.Item) error {
 	if err := checkName("item", it.Name); err != nil {
 		return err
