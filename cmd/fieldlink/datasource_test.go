@@ -298,13 +298,14 @@ func TestDatasourceSecretEnvErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag, func(t *testing.T) {
-			_, _, err := a.run("datasource", "create", "-f", file, "--secret-env", tt.flag)
+			_, stderr, err := a.run("datasource", "create", "-f", file, "--secret-env", tt.flag)
 
 			if err == nil {
 				t.Fatal("create succeeded")
 			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error = %q, want it to contain %q", err, tt.want)
+			// A flag value error is printed by package flag, with the usage.
+			if !strings.Contains(err.Error()+stderr, tt.want) {
+				t.Errorf("error = %q, stderr %q, want one to contain %q", err, stderr, tt.want)
 			}
 		})
 	}

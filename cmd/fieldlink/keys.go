@@ -98,7 +98,7 @@ func newKeysFlags(name string, stderr io.Writer) keysFlags {
 }
 
 func (f keysFlags) parse(args []string) error {
-	if err := parseFlags(f, args); err != nil {
+	if err := parseFlags(f.FlagSet, args); err != nil {
 		return err
 	}
 	if f.NArg() > 0 {

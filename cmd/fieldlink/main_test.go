@@ -287,6 +287,42 @@ func TestServeRejectsShortAdminToken(t *testing.T) {
 	}
 }
 
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"serve", "-h"}, 0},
+		{[]string{"datasource", "list", "-h"}, 0},
+		{[]string{"keys", "rotate", "-h"}, 0},
+		{[]string{}, 2},
+		{[]string{"datasource"}, 2},
+		{[]string{"serve", "--no-such-flag"}, 2},
+		{[]string{"doctor", "--within", "1w"}, 2},
+		{[]string{"srve"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			cmd := exec.Command(binary, tt.args...)
+			cmd.Env = append(os.Environ(), "FIELDLINK_ADMIN_TOKEN=exit-code-test-token-0123")
+			out, err := cmd.CombinedOutput()
+
+			code := 0
+			if exitErr, ok := err.(*exec.ExitError); ok {
+				code = exitErr.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.want {
+				t.Errorf("exit status %d, want %d\n%s", code, tt.want, out)
+			}
+			if n := strings.Count(string(out), "fieldlink: "); n > 1 {
+				t.Errorf("the problem is printed %d times:\n%s", n, out)
+			}
+		})
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	out, err := exec.Command(binary, "srve").CombinedOutput()
 	if err == nil {
