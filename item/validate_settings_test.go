@@ -19,9 +19,11 @@ func TestValidateItemSettings(t *testing.T) {
 			want:   []string{"paging.mode", `"pages"`, "none, odata, link, cursor or offset"},
 		},
 		{
-			name:   "cursor without path",
-			change: func(it *fieldlink.Item) { it.Paging = fieldlink.Paging{Mode: fieldlink.PagingCursor, CursorParam: "cursor"} },
-			want:   []string{"paging.cursorPath is required"},
+			name: "cursor without path",
+			change: func(it *fieldlink.Item) {
+				it.Paging = fieldlink.Paging{Mode: fieldlink.PagingCursor, CursorParam: "cursor"}
+			},
+			want: []string{"paging.cursorPath is required"},
 		},
 		{
 			name: "cursor with invalid path",
@@ -31,9 +33,11 @@ func TestValidateItemSettings(t *testing.T) {
 			want: []string{"paging.cursorPath", `"$.next["`, "not a valid JSONPath"},
 		},
 		{
-			name:   "cursor without parameter",
-			change: func(it *fieldlink.Item) { it.Paging = fieldlink.Paging{Mode: fieldlink.PagingCursor, CursorPath: "$.next"} },
-			want:   []string{"paging.cursorParam is required"},
+			name: "cursor without parameter",
+			change: func(it *fieldlink.Item) {
+				it.Paging = fieldlink.Paging{Mode: fieldlink.PagingCursor, CursorPath: "$.next"}
+			},
+			want: []string{"paging.cursorParam is required"},
 		},
 		{
 			name:   "offset without parameter",
@@ -41,9 +45,11 @@ func TestValidateItemSettings(t *testing.T) {
 			want:   []string{"paging.offsetParam is required"},
 		},
 		{
-			name:   "offset without page size",
-			change: func(it *fieldlink.Item) { it.Paging = fieldlink.Paging{Mode: fieldlink.PagingOffset, OffsetParam: "startAt"} },
-			want:   []string{"paging.pageSize 0 is out of range"},
+			name: "offset without page size",
+			change: func(it *fieldlink.Item) {
+				it.Paging = fieldlink.Paging{Mode: fieldlink.PagingOffset, OffsetParam: "startAt"}
+			},
+			want: []string{"paging.pageSize 0 is out of range"},
 		},
 		{
 			name:   "negative max rows",
