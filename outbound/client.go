@@ -140,9 +140,9 @@ func (c *Client) HTTPClient() *http.Client {
 // Do sends req through the guard with the client of HTTPClient. Reading the
 // response body fails with a *ResponseTooLargeError past the size limit.
 //
-// NOTE: Do and the clients of For send each request once. They do not retry
-// 429 or 503 responses or honor Retry-After, so callers receive those
-// statuses as they are.
+// Do and the clients of For send each request once and return 429 and 503
+// responses as they are. Retries and Retry-After are left to the caller, as
+// upstream.Client.Do does them for datasource requests.
 func (c *Client) Do(req *http.Request) (*http.Response, error) {
 	return c.http.Do(req)
 }

@@ -68,9 +68,9 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 //
 // Do retries a 429 or 503 response for any method, and a 500, 502 or 504
 // response or a connection error for GET, up to MaxRetries times. It waits
-// as the Retry-After header asks (whole seconds, decimal seconds or an
-// HTTP-date) or else by exponential backoff with full jitter from 500 ms up
-// to 30 s. ds.Timeout() bounds each attempt, token request included, and the
+// for the time the Retry-After header specifies (whole seconds, decimal
+// seconds or an HTTP-date) or else by exponential backoff with full jitter
+// from 500 ms up to 30 s. ds.Timeout() bounds each attempt, token request included, and the
 // whole call, waits included, ends after twice that or 60 s, whichever is
 // less. When a Retry-After asks for a longer wait than is left, Do returns
 // the response together with a *RetryLaterError that says when to call

@@ -22,9 +22,10 @@ import (
 
 const clientSecret = "a+b/c:d=e%f~g"
 
+// newClient returns a Client that retries without waiting.
 func newClient() *upstream.Client {
 	out := outbound.New(outbound.Options{AllowLoopback: true})
-	return upstream.New(out, credential.NewCache(out.For, nil), nil)
+	return upstream.New(out, credential.NewCache(out.For, nil), nil, upstream.WithClock(instantClock{}))
 }
 
 // tokenServer issues numbered bearer tokens and counts token requests.

@@ -59,7 +59,7 @@ func (r *eventRecorder) recorded() []recordedEvent {
 
 func newRecordingClient(recorder upstream.HealthRecorder) *upstream.Client {
 	out := outbound.New(outbound.Options{AllowLoopback: true})
-	return upstream.New(out, credential.NewCache(out.For, nil), nil, upstream.WithRecorder(recorder))
+	return upstream.New(out, credential.NewCache(out.For, nil), nil, upstream.WithRecorder(recorder), upstream.WithClock(instantClock{}))
 }
 
 // rejectingTokenServer responds to every token request with Entra ID's

@@ -91,9 +91,9 @@ func (c *Client) backoff(retries int) time.Duration {
 }
 
 // doWithRetries sends r and repeats it as Do documents: a 429 or 503 for any
-// method, a 500, 502 or 504 or a connection error for GET. It waits as the
-// Retry-After header asks, or by backoff, within MaxRetries and the call's
-// time budget.
+// method, a 500, 502 or 504 or a connection error for GET. It waits for the
+// time the Retry-After header specifies, or by backoff, within MaxRetries and
+// the call's time budget.
 func (c *Client) doWithRetries(ctx context.Context, r *call) (fieldlink.UpstreamResponse, error) {
 	timeout := r.ds.Timeout()
 	budget := callBudget(timeout)
@@ -172,11 +172,11 @@ func (e *roundTripError) Error() string { return e.err.Error() }
 func (e *roundTripError) Unwrap() error { return e.err }
 
 // isConnectionError reports whether err is a failure to connect or to
-// receive the response headers that a new attempt may not repeat: a refused
-// or reset connection, a connection closed before the response, a temporary
-// DNS failure or the attempt's timeout. A blocked address, a certificate
-// that fails verification or a response over the size limit would fail the
-// same way again.
+// receive the response headers that a new attempt may not repeat. These are
+// a refused or reset connection, a connection closed before the response, a
+// temporary DNS failure and the attempt's timeout. A blocked address, a
+// certificate that fails verification or a response over the size limit
+// would fail the same way again.
 func isConnectionError(err error) bool {
 	var roundTrip *roundTripError
 	if !errors.As(err, &roundTrip) {

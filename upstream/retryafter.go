@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// parseRetryAfter returns the wait that a Retry-After header value asks for,
-// relative to now, and reports whether value held one. RFC 9110 §10.2.3
+// parseRetryAfter returns the wait that a Retry-After header value
+// specifies, relative to now, and reports whether value contains one. RFC 9110 §10.2.3
 // allows whole seconds or an HTTP-date. Decimal seconds, such as "2.128", are
 // accepted too, because some APIs send them (Microsoft Graph's throttling
 // guide has shown one in its sample response). A date in the past asks for

@@ -3,6 +3,9 @@ package upstream
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
@@ -10,7 +13,7 @@ import (
 )
 
 // RetryLaterError reports a response, usually 429 Too Many Requests or 503
-// Service Unavailable, whose Retry-After header asks for a longer wait than
+// Service Unavailable, whose Retry-After header requests a longer wait than
 // the call's time budget has left, so Do stopped retrying. Do returns it
 // together with the response.
 //
@@ -18,6 +21,9 @@ import (
 // asked would pass the call's deadline, so callers that retry timed-out
 // calls later do the same here. errors.As finds the API's error, a
 // *credential.APIError, inside it.
+//
+// NOTE: jira.Client.EditIssue turns every error from Do into a final
+// failure, so an issue edit that ends with this error is not retried later.
 type RetryLaterError struct {
 	// API is the response's status and the API's error code and message.
 	API *credential.APIError
@@ -44,16 +50,24 @@ func newRetryLaterError(r *call, resp fieldlink.UpstreamResponse, retries int, w
 // Error names the request, the response and when the API asked to be
 // called again.
 func (e *RetryLaterError) Error() string {
-	retries := ""
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s returned %d %s", e.API.Method, e.API.Target, e.API.Status, http.StatusText(e.API.Status))
 	switch e.Retries {
 	case 0:
 	case 1:
-		retries = " after 1 retry"
+		b.WriteString(" after 1 retry")
 	default:
-		retries = fmt.Sprintf(" after %d retries", e.Retries)
+		fmt.Fprintf(&b, " after %d retries", e.Retries)
 	}
-	return fmt.Sprintf("%s%s, and the API asked to be called again in %s, at %s, which is past this request's time budget of %s: retry after that time",
-		e.API.Error(), retries, e.RetryAfter.Round(time.Millisecond), e.RetryAt.UTC().Format(time.RFC3339), e.Budget)
+
+	detail := strings.Join(slices.DeleteFunc([]string{e.API.Code, e.API.Message}, func(s string) bool { return s == "" }), ": ")
+	if detail != "" {
+		fmt.Fprintf(&b, " (%s)", detail)
+	}
+
+	fmt.Fprintf(&b, ", and the API asked to be called again in %s, at %s, later than this request's time budget of %s allows: retry after that time",
+		e.RetryAfter.Round(time.Millisecond), e.RetryAt.UTC().Format(time.RFC3339), e.Budget)
+	return b.String()
 }
 
 // Unwrap returns the API's error and context.DeadlineExceeded.

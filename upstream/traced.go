@@ -38,7 +38,7 @@ type requestTrace struct {
 }
 
 // begin starts timing a request and returns ctx with the hooks that record
-// its phases. It forgets a request timed before.
+// its phases. It discards the times of a request timed before.
 func (t *requestTrace) begin(ctx context.Context) context.Context {
 	t.mu.Lock()
 	t.start = time.Now()
