@@ -31,18 +31,19 @@ func (k cacheKey) String() string {
 	return k.itemID + "\x00" + strconv.FormatUint(k.generation, 10) + "\x00" + hex.EncodeToString(k.digest[:])
 }
 
-// cachedPages is what an item's pages yielded and how long it is reused.
+// cachedPages is the result of fetching an item's pages, with the time it is
+// reused for.
 type cachedPages struct {
 	pages fetchResult
 	ttl   time.Duration
 }
 
-// requestDigest hashes what makes two fetches the same: the datasource and
-// its version (a change of base URL or credentials gives a new UpdatedAt),
-// the method, the path with its query, the headers and the body of the first
-// request, and settings, such as the root and the paging mode, that decide
-// the following requests and the rows kept. The following requests come
-// from the first one and its responses, so they need no part of their own.
+// requestDigest hashes what makes two fetches the same. That is the
+// datasource and its version (a change of base URL or credentials gives a
+// new UpdatedAt), the method, path, headers and body of the first request,
+// and settings such as the root and the paging mode. The following requests
+// come from the first one and its responses, so they need no part of their
+// own.
 func requestDigest(ds fieldlink.Datasource, req fieldlink.UpstreamRequest, settings ...string) [sha256.Size]byte {
 	h := sha256.New()
 	writeField(h, ds.ID)

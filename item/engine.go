@@ -78,12 +78,12 @@ func NewEngine(opts Options) *Engine {
 	}
 }
 
-// Evaluate renders the item's request from tc, sends it to ds (or reuses a
-// result cached for the same rendered request within it.CacheSeconds),
-// follows the item's paging, selects rows with it.Root (at most it.MaxRows)
-// and renders it.Template once per row, or once over the whole response
-// when the template reads data and not row. A select item's rows become
-// options, narrowed to those that contain tc.UserInput.
+// Evaluate renders the item's request from tc and sends it to ds, or reuses
+// a result cached for the same rendered request within it.CacheSeconds. It
+// follows the item's paging and selects rows with it.Root, at most
+// it.MaxRows of them. It renders it.Template once per row, or once over the
+// whole response when the template reads data and not row. A select item's
+// rows become options, narrowed to those that contain tc.UserInput.
 //
 // The results of the items it depends on are read from tc.Items, and one
 // without a value fails with *MissingValueError unless the placeholder

@@ -11,7 +11,7 @@ import (
 // sendFunc sends one page request.
 type sendFunc func(ctx context.Context, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error)
 
-// fetchResult is what an item's pages yield.
+// fetchResult is the outcome of fetching an item's pages.
 type fetchResult struct {
 	// first is the decoded first page, which ${data…} reads.
 	first any
@@ -24,8 +24,8 @@ type fetchResult struct {
 	selecting time.Duration
 }
 
-// fetchPages sends first and then the requests of the following pages, as
-// the item's paging mode says, collecting the rows the root selects. It stops
+// fetchPages sends first and then the requests of the following pages that
+// the item's paging mode gives, collecting the rows the root selects. It stops
 // at the last page, when c.maxRows rows are collected (setting truncated
 // when more remain), or with an error. On error it returns what it collected.
 func (e *Engine) fetchPages(ctx context.Context, c *compiledItem, ds fieldlink.Datasource, first fieldlink.UpstreamRequest, send sendFunc) (fetchResult, error) {

@@ -9,6 +9,8 @@ import (
 // requestURL returns the absolute URL of a request path as the Upstream
 // sends it: an absolute URL as it is, or the path joined to the base URL with
 // one slash and the base URL's query first.
+// NOTE: this repeats the joining rules of package upstream, so a change there
+// must be made here too, or relative next links resolve differently.
 func requestURL(baseURL, path string) (*url.URL, error) {
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
 		return url.Parse(path)
@@ -201,7 +203,7 @@ func (p *linkParser) skip(chars string) {
 func setQueryParam(path, name, value string) string {
 	before, query, _ := strings.Cut(path, "?")
 
-	var kept []string
+	var pairs []string
 	for _, pair := range strings.Split(query, "&") {
 		if pair == "" {
 			continue
@@ -210,9 +212,9 @@ func setQueryParam(path, name, value string) string {
 		if unescaped, err := url.QueryUnescape(key); err == nil && unescaped == name {
 			continue
 		}
-		kept = append(kept, pair)
+		pairs = append(pairs, pair)
 	}
 
-	kept = append(kept, url.QueryEscape(name)+"="+url.QueryEscape(value))
-	return before + "?" + strings.Join(kept, "&")
+	pairs = append(pairs, url.QueryEscape(name)+"="+url.QueryEscape(value))
+	return before + "?" + strings.Join(pairs, "&")
 }

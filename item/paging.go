@@ -103,8 +103,8 @@ func (p pagingPlan) firstRequest(req fieldlink.UpstreamRequest) fieldlink.Upstre
 	return req
 }
 
-// page is what the next request is made from: the first request, the one
-// that returned this page, the response, and the rows seen so far.
+// page is the state the next request is made from: the first request, the
+// one that returned this page, the response, and the rows seen so far.
 type page struct {
 	first    fieldlink.UpstreamRequest
 	current  fieldlink.UpstreamRequest

@@ -24,7 +24,8 @@ func (r reference) String() string {
 	return r.variable + "[" + strconv.Quote(r.name) + "]"
 }
 
-// references is what an expression reads besides the ticket context.
+// references are the variables an expression reads besides the ticket
+// context.
 type references struct {
 	items    []reference
 	usesRow  bool

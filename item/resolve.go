@@ -23,7 +23,7 @@ type Resolver interface {
 // evaluated once, and one whose result tc.Items already has is not
 // evaluated again. A dependency that fails with *MissingValueError has no
 // value, so an item reading it fails the same way unless it gives a
-// default; any other failure of a dependency fails the evaluation.
+// default. Any other failure of a dependency fails the evaluation.
 //
 // tc.UserInput narrows only the options of it, not those of a select item
 // it depends on, because the agent is typing into it.
@@ -58,8 +58,8 @@ func (e *Engine) EvaluateWithDependencies(ctx context.Context, it fieldlink.Item
 		case isTarget:
 			return result, err
 		case errors.As(err, &missing):
-			// The dependency has no value; items that read it decide with
-			// their defaults.
+			// The dependency has no value, so items that read it fall back
+			// on their defaults or fail.
 			continue
 		case err != nil:
 			return fieldlink.ItemResult{}, fmt.Errorf("evaluate item %q, which item %q depends on: %w", item.Name, it.Name, err)

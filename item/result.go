@@ -11,7 +11,7 @@ import (
 )
 
 // result renders the fetched rows into the item's result. For a select item,
-// filter says whether userInput narrows the options.
+// filter reports whether userInput narrows the options.
 func (c *compiledItem) result(fetched fetchResult, env map[string]any, userInput string, filter bool) (fieldlink.ItemResult, error) {
 	result := fieldlink.ItemResult{Values: []string{}, Rows: len(fetched.rows), Truncated: fetched.truncated}
 
@@ -86,23 +86,23 @@ func (c *compiledItem) options(rows []any, env map[string]any) ([]fieldlink.Opti
 	return options, nil
 }
 
-// filterOptions keeps the options whose label or value contains input,
-// ignoring case with Unicode case folding and comparing canonical
-// compositions, so "É" typed precomposed finds "e" with a combining accent.
-// Blank input keeps every option.
+// filterOptions returns the options whose label or value contains input. It
+// ignores case by Unicode case folding and compares canonical compositions,
+// so a precomposed "É" matches "e" followed by a combining acute accent.
+// Accents are not ignored. Blank input matches every option.
 func filterOptions(options []fieldlink.Option, input string) []fieldlink.Option {
 	needle := foldText(strings.TrimSpace(input))
 	if needle == "" {
 		return options
 	}
 
-	kept := []fieldlink.Option{}
+	matching := []fieldlink.Option{}
 	for _, option := range options {
 		if strings.Contains(foldText(option.Label), needle) || strings.Contains(foldText(option.Value), needle) {
-			kept = append(kept, option)
+			matching = append(matching, option)
 		}
 	}
-	return kept
+	return matching
 }
 
 // foldText returns s case-folded (so "STRASSE" matches "Straße") in

@@ -163,6 +163,8 @@ const redacted = "REDACTED"
 
 // secretWords are parts of query parameter and header names whose values are
 // treated as secrets, such as api_key, access_token, client_secret or sig.
+// NOTE: redaction goes by name only, so a secret in a parameter with another
+// name, or in the path or body, is shown as the item's template wrote it.
 var secretWords = []string{"key", "token", "secret", "password", "passwd", "pwd", "signature", "sig", "auth", "credential", "session"}
 
 func looksSecret(name string) bool {
