@@ -54,7 +54,10 @@ func (c *Client) EditIssue(ctx context.Context, ds fieldlink.Datasource, key str
 		Header: jsonHeader(),
 		Body:   body,
 	})
-	if err != nil {
+	// An upstream that stops retrying a 429 or 503 early (its Retry-After
+	// reaches past the time left) returns the response with the error; the
+	// response says when Jira wants the edit again, so it wins.
+	if err != nil && resp.Status == 0 {
 		return fmt.Errorf("edit issue %s through datasource %q: %w", key, ds.Name, err)
 	}
 

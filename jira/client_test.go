@@ -298,3 +298,26 @@ func TestMyselfWrongToken(t *testing.T) {
 		t.Errorf("Myself() error = %q, want the status and a hint about the API token", err)
 	}
 }
+
+// retryLaterUpstream answers like an upstream that gave up waiting for a
+// Retry-After longer than its budget: the 429 response and an error.
+type retryLaterUpstream struct{}
+
+func (retryLaterUpstream) Do(context.Context, fieldlink.Datasource, fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
+	header := http.Header{"Retry-After": []string{"120"}}
+	return fieldlink.UpstreamResponse{Status: http.StatusTooManyRequests, Header: header, Body: []byte(`{"errorMessages":["Rate limit exceeded."]}`)},
+		errors.New("the API asked to retry after 2m0s, past the time left")
+}
+
+func TestEditIssueRetryLaterStaysRetryable(t *testing.T) {
+	err := jira.NewClient(retryLaterUpstream{}).EditIssue(context.Background(), fieldlink.Datasource{Name: "Jira"}, "ITH-1",
+		map[string]json.RawMessage{"summary": json.RawMessage(`"x"`)})
+
+	var editErr *jira.EditError
+	if !errors.As(err, &editErr) {
+		t.Fatalf("error = %v, want an *EditError", err)
+	}
+	if !editErr.Retryable || editErr.RetryAfter != 2*time.Minute {
+		t.Errorf("EditError = %+v, want retryable after 2m", editErr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/store/sqlite"
@@ -18,7 +19,7 @@ import (
 
 type fakeItems struct{}
 
-func (fakeItems) Evaluate(context.Context, fieldlink.Item, fieldlink.Datasource, fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+func (fakeItems) EvaluateWithDependencies(context.Context, fieldlink.Item, item.Resolver, fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 	return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris", Rows: 1}, nil
 }
 
