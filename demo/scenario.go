@@ -92,7 +92,6 @@ func officeItem(datasourceID string) httpapi.ItemBody {
 		},
 		Root:         "$.value[*]",
 		Template:     "${row.officeLocation}",
-		CacheSeconds: 300,
 	}
 }
 

@@ -71,7 +71,7 @@ func officeItemBody() ItemBody {
 		Type:         "read-only",
 		Request:      ItemRequestBody{Path: "/users/${reporter.emailAddress}?$select=officeLocation"},
 		Template:     "${row.officeLocation}",
-		CacheSeconds: 300,
+		CacheSeconds: intPtr(300),
 	}
 }
 
@@ -101,3 +101,5 @@ func chainItemBodies() []ItemBody {
 		},
 	}
 }
+
+func intPtr(v int) *int { return &v }

@@ -141,7 +141,7 @@ func TestItemDependedOnNotRemovable(t *testing.T) {
 	// Changing the item without renaming it is allowed.
 	unchanged := bodies[0]
 	unchanged.Datasource = g.datasourceID
-	unchanged.CacheSeconds = 60
+	unchanged.CacheSeconds = intPtr(60)
 	if r := g.call("PUT", "/api/v1/items/"+first.ID, adminToken, unchanged); r.status != http.StatusOK {
 		t.Errorf("update without rename: status %d, want 200: %s", r.status, r.body)
 	}

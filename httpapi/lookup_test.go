@@ -158,7 +158,7 @@ func TestLookupTokenRotation(t *testing.T) {
 	// Saving the item keeps its token.
 	update := officeItemBody()
 	update.Datasource = g.datasourceID
-	update.CacheSeconds = 60
+	update.CacheSeconds = intPtr(60)
 	if r := g.call("PUT", "/api/v1/items/"+it.ID, adminToken, update); r.status != http.StatusOK {
 		t.Fatalf("update: %d %s", r.status, r.body)
 	}

@@ -102,9 +102,11 @@ type ItemBody struct {
 	Root          string             `json:"root,omitempty"`
 	Template      string             `json:"template"`
 	LabelTemplate string             `json:"labelTemplate,omitempty"`
-	CacheSeconds  int                `json:"cacheSeconds,omitempty"`
-	MaxRows       int                `json:"maxRows,omitempty"`
-	Paging        *PagingBody        `json:"paging,omitempty"`
+	// CacheSeconds is how long a result is reused; left out, it is
+	// DefaultCacheSeconds, and 0 disables the cache.
+	CacheSeconds *int        `json:"cacheSeconds,omitempty"`
+	MaxRows      int         `json:"maxRows,omitempty"`
+	Paging       *PagingBody `json:"paging,omitempty"`
 
 	// HasLookupToken is read-only: it reports whether Jira Automation can
 	// call POST /api/v1/lookup/{item} for this item. The token itself is
@@ -362,7 +364,7 @@ func itemToBody(it fieldlink.Item) ItemBody {
 		Root:           it.Root,
 		Template:       it.Template,
 		LabelTemplate:  it.LabelTemplate,
-		CacheSeconds:   it.CacheSeconds,
+		CacheSeconds:   &it.CacheSeconds,
 		MaxRows:        it.MaxRows,
 		Paging:         pagingToBody(it.Paging),
 		HasLookupToken: it.LookupTokenHash != "",
@@ -403,7 +405,7 @@ func itemFromBody(b ItemBody) fieldlink.Item {
 		Root:          b.Root,
 		Template:      b.Template,
 		LabelTemplate: b.LabelTemplate,
-		CacheSeconds:  b.CacheSeconds,
+		CacheSeconds:  cacheSeconds(b.CacheSeconds),
 		MaxRows:       b.MaxRows,
 		Paging:        pagingFromBody(b.Paging),
 	}
@@ -442,4 +444,15 @@ func eventToBody(e fieldlink.Event) EventBody {
 		Status:     string(e.Status),
 		Outcome:    e.Outcome,
 	}
+}
+
+// DefaultCacheSeconds is the cache time of an item created without
+// cacheSeconds: five minutes, as the Jira apps that fieldlink replaces use.
+const DefaultCacheSeconds = 300
+
+func cacheSeconds(v *int) int {
+	if v == nil {
+		return DefaultCacheSeconds
+	}
+	return *v
 }

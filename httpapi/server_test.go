@@ -410,7 +410,7 @@ func TestItemCreateAndEvaluate(t *testing.T) {
 	ds := decodeBody[DatasourceBody](t, a.call("POST", "/api/v1/datasources", adminToken, graphBody("s")))
 	body := ItemBody{Name: "Reporter office", Datasource: ds.ID, Type: "read-only",
 		Request:  ItemRequestBody{Path: "/users/${reporter.emailAddress}?$select=officeLocation"},
-		Template: "${row.officeLocation}", CacheSeconds: 300}
+		Template: "${row.officeLocation}"}
 
 	created := a.call("POST", "/api/v1/items", adminToken, body)
 	if created.status != http.StatusCreated {
@@ -419,6 +419,9 @@ func TestItemCreateAndEvaluate(t *testing.T) {
 	it := decodeBody[ItemBody](t, created)
 	if it.Request.Method != "GET" {
 		t.Errorf("method = %q, want the default GET", it.Request.Method)
+	}
+	if it.CacheSeconds == nil || *it.CacheSeconds != DefaultCacheSeconds {
+		t.Errorf("cacheSeconds = %v, want the default %d", it.CacheSeconds, DefaultCacheSeconds)
 	}
 
 	evaluated := a.call("POST", "/api/v1/items/"+it.ID+"/evaluate", adminToken,
