@@ -9,7 +9,9 @@ type EventStatus string
 const (
 	EventPending   EventStatus = "pending"
 	EventProcessed EventStatus = "processed"
-	EventFailed    EventStatus = "failed"
+	// EventFailed is a dead letter: processing failed for good, or after
+	// its last retry. Replaying it makes it pending again.
+	EventFailed EventStatus = "failed"
 )
 
 // Event is one Jira webhook delivery, stored before it is acknowledged.
@@ -45,4 +47,15 @@ type Outcome struct {
 
 	// Reason says why no fields were written, or what failed.
 	Reason string `json:"reason,omitempty"`
+
+	// Rules lists every rule whose actions ran, for a hook that runs all
+	// matching rules; Rule is then the first of them.
+	Rules []string `json:"rules,omitempty"`
+	// LabelsAdded, Commented and ParticipantsAdded record the other
+	// actions that ran.
+	LabelsAdded       []string `json:"labelsAdded,omitempty"`
+	Commented         bool     `json:"commented,omitempty"`
+	ParticipantsAdded []string `json:"participantsAdded,omitempty"`
+	// Attempts is how many times the event was processed.
+	Attempts int `json:"attempts,omitempty"`
 }

@@ -90,8 +90,8 @@ func officeItem(datasourceID string) httpapi.ItemBody {
 			Method: "GET",
 			Path:   "/users?$filter=mail eq '${reporter.emailAddress}'&$select=displayName,officeLocation",
 		},
-		Root:         "$.value[*]",
-		Template:     "${row.officeLocation}",
+		Root:     "$.value[*]",
+		Template: "${row.officeLocation}",
 	}
 }
 
