@@ -59,3 +59,18 @@ type Outcome struct {
 	// Attempts is how many times the event was processed.
 	Attempts int `json:"attempts,omitempty"`
 }
+
+// EventFilter selects stored events; a zero field matches every event.
+// Events come newest first.
+type EventFilter struct {
+	Status   EventStatus
+	IssueKey string
+	HookID   string
+
+	// BeforeID pages backwards: only events with a smaller ID match.
+	BeforeID int64
+
+	// Limit is the maximum number of events returned. Zero means the
+	// store's default.
+	Limit int
+}
