@@ -58,6 +58,12 @@ type Outcome struct {
 	ParticipantsAdded []string `json:"participantsAdded,omitempty"`
 	// Attempts is how many times the event was processed.
 	Attempts int `json:"attempts,omitempty"`
+
+	// Writing reports whether a write to Jira started for the event. A
+	// retry of an event that is still pending with Writing set reads the
+	// issue first and skips the writes that already landed, so a crash
+	// between the write and the recorded outcome does not write twice.
+	Writing bool `json:"writing,omitempty"`
 }
 
 // EventFilter selects stored events; a zero field matches every event.
