@@ -34,37 +34,7 @@ func NewClient(up fieldlink.Upstream) *Client {
 // are Retryable. An error of another type means the key was empty or the
 // request got no response.
 func (c *Client) EditIssue(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
-	if key == "" {
-		return fieldlink.Errorf(fieldlink.EInvalid, "edit issue: the issue key is empty: pass the key from the webhook, such as \"ITH-1\"")
-	}
-	if fields == nil {
-		fields = map[string]json.RawMessage{}
-	}
-
-	body, err := json.Marshal(struct {
-		Fields map[string]json.RawMessage `json:"fields"`
-	}{fields})
-	if err != nil {
-		return fmt.Errorf("edit issue %s: encode fields: %w", key, err)
-	}
-
-	resp, err := c.up.Do(ctx, ds, fieldlink.UpstreamRequest{
-		Method: http.MethodPut,
-		Path:   issuePath(key),
-		Header: jsonHeader(),
-		Body:   body,
-	})
-	// An upstream that stops retrying a 429 or 503 early (its Retry-After
-	// reaches past the time left) returns the response with the error; the
-	// response says when Jira wants the edit again, so it wins.
-	if err != nil && resp.Status == 0 {
-		return fmt.Errorf("edit issue %s through datasource %q: %w", key, ds.Name, err)
-	}
-
-	if resp.Status >= 200 && resp.Status < 300 {
-		return nil
-	}
-	return newEditError(key, resp, c.now())
+	return c.UpdateIssue(ctx, ds, key, IssueUpdate{Fields: fields})
 }
 
 // Myself returns the Jira account that the datasource authenticates as, from

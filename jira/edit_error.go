@@ -14,10 +14,16 @@ import (
 	"github.com/fieldlink/fieldlink"
 )
 
-// EditError is a Jira response other than success to an issue edit.
+// EditError is a Jira response other than success to an issue edit, or to
+// another request about an issue (its edit metadata, a comment, request
+// participants or a user look-up).
 type EditError struct {
 	// IssueKey is the key or ID of the issue the edit was for.
 	IssueKey string
+
+	// Operation is the request that failed, such as "add comment to issue
+	// ITH-1". Empty means "edit issue" and the IssueKey.
+	Operation string
 
 	// Status is the HTTP status code.
 	Status int
@@ -74,8 +80,12 @@ func newEditError(key string, resp fieldlink.UpstreamResponse, now time.Time) *E
 
 // Error returns the status, Jira's messages and what to check next.
 func (e *EditError) Error() string {
-	return fmt.Sprintf("edit issue %s: Jira returned %d %s%s%s",
-		e.IssueKey, e.Status, http.StatusText(e.Status), e.detail(), e.hint())
+	operation := e.Operation
+	if operation == "" {
+		operation = "edit issue " + e.IssueKey
+	}
+	return fmt.Sprintf("%s: Jira returned %d %s%s%s",
+		operation, e.Status, http.StatusText(e.Status), e.detail(), e.hint())
 }
 
 // detail returns Jira's messages and field errors, field errors sorted by
@@ -101,12 +111,14 @@ func (e *EditError) detail() string {
 // hint returns what to check for the statuses an admin can fix.
 func (e *EditError) hint() string {
 	switch {
-	case e.Status == http.StatusBadRequest:
+	case e.Status == http.StatusBadRequest && e.Operation == "":
 		return ". Check that the rule's field IDs are on the issue's edit screen and its values are allowed options"
 	case e.Status == http.StatusUnauthorized:
 		return ". Check the Jira datasource's email address and API token"
-	case e.Status == http.StatusForbidden:
+	case e.Status == http.StatusForbidden && e.Operation == "":
 		return ". Give the Jira account of the datasource permission to edit issues in the project"
+	case e.Status == http.StatusForbidden:
+		return ". Give the Jira account of the datasource the project permission this request needs"
 	case e.Status == http.StatusNotFound:
 		return ". The issue does not exist or the Jira account of the datasource cannot browse it"
 	case e.Retryable && e.RetryAfter > 0:
