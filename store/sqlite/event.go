@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -81,6 +82,10 @@ func (db *DB) FindEvent(ctx context.Context, id int64) (fieldlink.Event, error) 
 	return e, nil
 }
 
+// DefaultEventLimit is how many events FindEvents returns when the filter
+// sets no limit.
+const DefaultEventLimit = 100
+
 // ListEvents returns the most recent events first, at most limit of them.
 // A limit of zero or less returns none.
 func (db *DB) ListEvents(ctx context.Context, limit int) ([]fieldlink.Event, error) {
@@ -90,6 +95,73 @@ func (db *DB) ListEvents(ctx context.Context, limit int) ([]fieldlink.Event, err
 
 	query := `SELECT ` + eventColumns + ` FROM events ORDER BY received_at DESC, id DESC LIMIT ?`
 	return queryList(ctx, db.db, "list events", scanEvent, query, limit)
+}
+
+// FindEvents returns the events that match f, newest (highest ID) first,
+// at most f.Limit of them, or DefaultEventLimit when f.Limit is zero or
+// less. Events are ordered by ID, not by received_at, so that BeforeID
+// pages through them without gaps or repeats.
+func (db *DB) FindEvents(ctx context.Context, f fieldlink.EventFilter) ([]fieldlink.Event, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, string(f.Status))
+	}
+	if f.IssueKey != "" {
+		where = append(where, "issue_key = ?")
+		args = append(args, f.IssueKey)
+	}
+	if f.HookID != "" {
+		where = append(where, "hook_id = ?")
+		args = append(args, f.HookID)
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultEventLimit
+	}
+	args = append(args, limit)
+
+	query := `SELECT ` + eventColumns + ` FROM events`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	return queryList(ctx, db.db, "find events", scanEvent, query, args...)
+}
+
+// ReplayEventTx sets a finished event back to pending inside tx, so that
+// the caller can enqueue its job in the same transaction. It fails with
+// ENotFound for an unknown event and with EConflict for one still pending.
+// The previous outcome stays until processing records a new one.
+//
+// The pool has one connection, so tx must come from SQL().BeginTx and the
+// caller must not use the DB outside tx until it commits or rolls back.
+func (db *DB) ReplayEventTx(ctx context.Context, tx *sql.Tx, id int64) error {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM events WHERE id = ?`, id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("event", fmt.Sprint(id))
+	}
+	if err != nil {
+		return fmt.Errorf("find event %d: %w", id, err)
+	}
+	if fieldlink.EventStatus(status) == fieldlink.EventPending {
+		return fieldlink.Errorf(fieldlink.EConflict, "event %d is still pending: wait until it is processed or failed, then replay it", id)
+	}
+
+	const update = `UPDATE events SET status = ? WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, update, string(fieldlink.EventPending), id); err != nil {
+		return fmt.Errorf("set event %d pending: %w", id, err)
+	}
+	return nil
 }
 
 // FinishEvent records the event's final status and outcome.

@@ -13,7 +13,7 @@ import (
 
 var _ fieldlink.RuleStore = (*DB)(nil)
 
-const ruleColumns = `id, name, position, condition, fields`
+const ruleColumns = `id, name, position, condition, fields, rule_set, add_labels, comment, comment_internal, request_participants`
 
 // CreateRule stores r, assigning its ID. Rule names need not be unique.
 func (db *DB) CreateRule(ctx context.Context, r *fieldlink.Rule) error {
@@ -25,7 +25,7 @@ func (db *DB) CreateRule(ctx context.Context, r *fieldlink.Rule) error {
 		return err
 	}
 
-	query := `INSERT INTO rules (` + ruleColumns + `) VALUES (?, ?, ?, ?, ?)`
+	query := `INSERT INTO rules (` + ruleColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	if _, err := db.db.ExecContext(ctx, query, values...); err != nil {
 		return fmt.Errorf("insert rule %q: %w", r.Name, err)
 	}
@@ -47,10 +47,18 @@ func (db *DB) FindRule(ctx context.Context, id string) (fieldlink.Rule, error) {
 	return r, nil
 }
 
-// ListRules returns all rules ordered by Position, then name.
+// ListRules returns all rules of every rule set ordered by Position, then
+// name.
 func (db *DB) ListRules(ctx context.Context) ([]fieldlink.Rule, error) {
 	query := `SELECT ` + ruleColumns + ` FROM rules ORDER BY position, name, id`
 	return queryList(ctx, db.db, "list rules", scanRule, query)
+}
+
+// ListRulesInSet returns the rules of one rule set ordered by Position,
+// then name. The empty name is the default set.
+func (db *DB) ListRulesInSet(ctx context.Context, ruleSet string) ([]fieldlink.Rule, error) {
+	query := `SELECT ` + ruleColumns + ` FROM rules WHERE rule_set = ? ORDER BY position, name, id`
+	return queryList(ctx, db.db, fmt.Sprintf("list rules of set %q", ruleSet), scanRule, query, ruleSet)
 }
 
 // UpdateRule replaces the stored rule with r.ID.
@@ -60,7 +68,9 @@ func (db *DB) UpdateRule(ctx context.Context, r *fieldlink.Rule) error {
 		return err
 	}
 
-	query := `UPDATE rules SET name = ?, position = ?, condition = ?, fields = ? WHERE id = ?`
+	// values starts with the ID, which goes last here.
+	query := `UPDATE rules SET name = ?, position = ?, condition = ?, fields = ?, rule_set = ?,
+		add_labels = ?, comment = ?, comment_internal = ?, request_participants = ? WHERE id = ?`
 	args := append(slices.Clone(values[1:]), values[0])
 	result, err := db.db.ExecContext(ctx, query, args...)
 	if err != nil {
@@ -78,23 +88,34 @@ func (db *DB) DeleteRule(ctx context.Context, id string) error {
 	return requireOneRow(result, "rule", id)
 }
 
-// ruleValues returns the column values of r. Fields is stored as one JSON
-// object, so each field value is stored compacted: {"value": "x"} reads
-// back as {"value":"x"}.
+// ruleValues returns the column values of r in ruleColumns order. Fields is
+// stored as one JSON object, so each field value is stored compacted:
+// {"value": "x"} reads back as {"value":"x"}.
 func ruleValues(r *fieldlink.Rule) ([]any, error) {
 	fields, err := marshalJSON(nilIfEmptyMap(r.Fields))
 	if err != nil {
 		return nil, fieldlink.Errorf(fieldlink.EInvalid, "rule %q: fields are not valid JSON values: %v", r.Name, err)
 	}
-	return []any{r.ID, r.Name, r.Position, r.Condition, fields}, nil
+	labels, err := marshalList(r.AddLabels)
+	if err != nil {
+		return nil, fmt.Errorf("encode rule %q labels: %w", r.Name, err)
+	}
+	participants, err := marshalList(r.RequestParticipants)
+	if err != nil {
+		return nil, fmt.Errorf("encode rule %q request participants: %w", r.Name, err)
+	}
+	return []any{r.ID, r.Name, r.Position, r.Condition, fields, r.RuleSet, labels, r.Comment, r.CommentInternal, participants}, nil
 }
 
 func scanRule(row scanner) (fieldlink.Rule, error) {
 	var (
-		r      fieldlink.Rule
-		fields string
+		r            fieldlink.Rule
+		fields       string
+		labels       string
+		participants string
 	)
-	if err := row.Scan(&r.ID, &r.Name, &r.Position, &r.Condition, &fields); err != nil {
+	err := row.Scan(&r.ID, &r.Name, &r.Position, &r.Condition, &fields, &r.RuleSet, &labels, &r.Comment, &r.CommentInternal, &participants)
+	if err != nil {
 		return fieldlink.Rule{}, err
 	}
 
@@ -102,5 +123,12 @@ func scanRule(row scanner) (fieldlink.Rule, error) {
 		return fieldlink.Rule{}, fmt.Errorf("decode rule %s fields: %w", r.ID, err)
 	}
 	r.Fields = nilIfEmptyMap(r.Fields)
+
+	if r.AddLabels, err = unmarshalList(labels); err != nil {
+		return fieldlink.Rule{}, fmt.Errorf("decode rule %s labels: %w", r.ID, err)
+	}
+	if r.RequestParticipants, err = unmarshalList(participants); err != nil {
+		return fieldlink.Rule{}, fmt.Errorf("decode rule %s request participants: %w", r.ID, err)
+	}
 	return r, nil
 }
