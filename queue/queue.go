@@ -19,9 +19,14 @@ import (
 )
 
 // EventInserter stores an event inside a transaction, skipping a delivery
-// that was already stored.
+// that was already stored, and sets a finished event back to pending for a
+// replay. *sqlite.DB implements it.
 type EventInserter interface {
 	InsertEventTx(ctx context.Context, tx *sql.Tx, e *fieldlink.Event) (inserted bool, err error)
+	// ReplayEventTx sets a processed or failed event back to pending. It
+	// fails with ENotFound for an unknown event and EConflict for a
+	// pending one.
+	ReplayEventTx(ctx context.Context, tx *sql.Tx, id int64) error
 }
 
 // Options configures a Queue.
@@ -123,6 +128,31 @@ func (q *Queue) Enqueue(ctx context.Context, e *fieldlink.Event) (inserted bool,
 		return false, fmt.Errorf("commit event for %s: %w", e.IssueKey, err)
 	}
 	return true, nil
+}
+
+// Replay sets a failed or processed event back to pending and enqueues a
+// new job for it, in one transaction, so the event is processed again from
+// its stored payload. It fails with an ENotFound error for an unknown event
+// and an EConflict error for one still pending.
+func (q *Queue) Replay(ctx context.Context, eventID int64) error {
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin replay transaction for event %d: %w", eventID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // A no-op after Commit.
+
+	if err := q.events.ReplayEventTx(ctx, tx, eventID); err != nil {
+		return err
+	}
+	if _, err := q.river.InsertTx(ctx, tx, processEventArgs{EventID: eventID}, nil); err != nil {
+		return fmt.Errorf("enqueue replay of event %d: %w", eventID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit replay of event %d: %w", eventID, err)
+	}
+
+	q.logger.Info("ticket event replayed", "event", eventID)
+	return nil
 }
 
 type eventWorker struct {
