@@ -604,3 +604,41 @@ func TestEvaluateHostileValueFromDependencyResponse(t *testing.T) {
 		t.Errorf("$filter = %q, want %q", gotFilter, want)
 	}
 }
+
+func TestEvaluateWithDependenciesNamesRootCause(t *testing.T) {
+	engine, ds, upstream := newGraph(t, graph.SampleDirectory())
+	resolver := newResolver(ds, directoryChain()...)
+	tc := ticket("", "")
+
+	_, err := engine.EvaluateWithDependencies(context.Background(), resolver.items["Office colleagues"], resolver, tc)
+
+	var missing *MissingValueError
+	if !errors.As(err, &missing) {
+		t.Fatalf("error = %v, want a *MissingValueError", err)
+	}
+	if missing.Expr != "reporter.emailAddress" {
+		t.Errorf("Expr = %q, want the value missing at the start of the chain", missing.Expr)
+	}
+	if want := `missing value: reporter.emailAddress (needed by item "Reporter ID", then item "Reporter office")`; err.Error() != want {
+		t.Errorf("message = %q, want %q", err.Error(), want)
+	}
+	if sent := upstream.Sent(); len(sent) != 0 {
+		t.Errorf("sent %d requests, want none", len(sent))
+	}
+}
+
+func TestEvaluateWithTextOnlyContextItem(t *testing.T) {
+	engine, ds, _ := newGraph(t, graph.SampleDirectory())
+	resolver := newResolver(ds, directoryChain()...)
+	tc := ticket("", "")
+	tc.Items = map[string]fieldlink.ItemResult{"Reporter office": {Text: "London"}}
+
+	got, err := engine.EvaluateWithDependencies(context.Background(), resolver.items["Office colleagues"], resolver, tc)
+
+	if err != nil {
+		t.Fatalf("EvaluateWithDependencies: %v", err)
+	}
+	if len(got.Values) == 0 {
+		t.Errorf("no colleagues found for a sample office given as text only")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/singleflight"
 
@@ -207,5 +208,21 @@ func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Dataso
 // messages short.
 func pathOnly(path string) string {
 	before, _, _ := strings.Cut(path, "?")
-	return before
+	return shorten(before)
+}
+
+// maxMessageValue bounds a path or an upstream message quoted in an error,
+// so a very long value cannot make an error message megabytes long.
+const maxMessageValue = 300
+
+// shorten cuts s to maxMessageValue bytes on a rune boundary, marking the cut.
+func shorten(s string) string {
+	if len(s) <= maxMessageValue {
+		return s
+	}
+	cut := maxMessageValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

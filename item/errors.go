@@ -2,6 +2,7 @@ package item
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -9,13 +10,28 @@ import (
 // empty string or an empty list) and no default, so no request was sent.
 type MissingValueError struct {
 	// Expr is the expression as the admin wrote it, for example
-	// "reporter.emailAddress".
+	// "reporter.emailAddress". When the value is missing because an item
+	// this one depends on had none, Expr is that item's missing expression
+	// and Via names the items it would have flowed through, in order.
 	Expr string
+	Via  []string
 }
 
-// Error returns "missing value: " followed by the expression.
+// Error returns "missing value: " followed by the expression, and the items
+// that needed it.
 func (e *MissingValueError) Error() string {
-	return "missing value: " + e.Expr
+	if len(e.Via) == 0 {
+		return "missing value: " + e.Expr
+	}
+	return fmt.Sprintf("missing value: %s (needed by item %s)", e.Expr, strings.Join(quoteAll(e.Via), ", then item "))
+}
+
+func quoteAll(names []string) []string {
+	quoted := make([]string, len(names))
+	for i, name := range names {
+		quoted[i] = strconv.Quote(name)
+	}
+	return quoted
 }
 
 // InvalidValueError reports that a ${…} expression had a value that cannot be
@@ -54,7 +70,7 @@ func (e *UpstreamStatusError) Error() string {
 
 	switch {
 	case e.Message != "":
-		fmt.Fprintf(&b, ": %s", e.Message)
+		fmt.Fprintf(&b, ": %s", shorten(e.Message))
 	case e.Excerpt != "":
 		fmt.Fprintf(&b, ": %q", e.Excerpt)
 	}

@@ -61,6 +61,9 @@ func compileExpression(source string, inDisplay bool) (*expression, error) {
 	if err != nil {
 		return nil, safeexpr.OneLineError(err)
 	}
+	if err := safeexpr.CheckUserFields(source); err != nil {
+		return nil, err
+	}
 
 	top, ok := program.Node().(*ast.BinaryNode)
 	return &expression{

@@ -2,6 +2,7 @@ package item
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/fieldlink/fieldlink"
@@ -163,5 +164,17 @@ func TestRenderInvalidValue(t *testing.T) {
 				t.Fatalf("Render = %+v, %v; want *InvalidValueError", req, err)
 			}
 		})
+	}
+}
+
+func TestUpstreamErrorMessageShortened(t *testing.T) {
+	long := strings.Repeat("x", 100000)
+	err := &UpstreamStatusError{Status: 404, Code: "Request_ResourceNotFound", Message: "Resource '" + long + "' does not exist"}
+
+	if n := len(err.Error()); n > 500 {
+		t.Errorf("message is %d bytes long, want it cut to about %d", n, maxMessageValue)
+	}
+	if got := pathOnly("/users/" + long + "?$select=id"); len(got) > maxMessageValue+len("…") {
+		t.Errorf("path in messages is %d bytes long", len(got))
 	}
 }

@@ -96,6 +96,10 @@ func dependencyEnv(results map[string]fieldlink.ItemResult) (texts, lists map[st
 	texts = make(map[string]any, len(results))
 	lists = make(map[string]any, len(results))
 	for name, result := range results {
+		if len(result.Values) == 0 && result.Text != "" {
+			// A sample context may give only the text.
+			result.Values = []string{result.Text}
+		}
 		if len(result.Values) == 0 {
 			continue
 		}

@@ -116,10 +116,22 @@ func compilePath(src string) ([]slot, error) {
 	return slots, nil
 }
 
+// credentialHeaders carry credentials; they are set by the datasource.
+var credentialHeaders = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true,
+	"X-Api-Key": true, "Api-Key": true, "Ocp-Apim-Subscription-Key": true,
+}
+
 func compileHeader(name, value string) (headerTemplate, error) {
 	field := "request.headers." + name
 	if !isToken(name) {
 		return headerTemplate{}, fieldlink.Errorf(fieldlink.EInvalid, "%s: %q is not a valid header name; use letters, digits and - only", field, name)
+	}
+	// An item is not sealed at rest and is shown by the API, so a credential
+	// in its headers would be stored and shown in plain text.
+	if credentialHeaders[http.CanonicalHeaderKey(name)] {
+		return headerTemplate{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"%s cannot be set on an item: credentials belong to the datasource, which seals them; choose its auth mode (bearer, basic, api-key or OAuth 2) instead", field)
 	}
 
 	parts, err := splitTemplate(value)

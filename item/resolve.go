@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -41,6 +42,9 @@ func (e *Engine) EvaluateWithDependencies(ctx context.Context, it fieldlink.Item
 	if results == nil {
 		results = map[string]fieldlink.ItemResult{}
 	}
+	// causes keeps why a dependency had no value, so the item that needed
+	// it can name the value that was really missing.
+	causes := map[string]*MissingValueError{}
 
 	for _, item := range ordered {
 		ds, err := r.Datasource(ctx, item.DatasourceID)
@@ -54,12 +58,18 @@ func (e *Engine) EvaluateWithDependencies(ctx context.Context, it fieldlink.Item
 		result, err := e.evaluate(ctx, item, ds, itemContext, isTarget)
 
 		var missing *MissingValueError
+		if errors.As(err, &missing) {
+			missing = rootCause(missing, causes)
+		}
 		switch {
+		case isTarget && missing != nil:
+			return result, missing
 		case isTarget:
 			return result, err
-		case errors.As(err, &missing):
+		case missing != nil:
 			// The dependency has no value, so items that read it fall back
 			// on their defaults or fail.
+			causes[item.Name] = &MissingValueError{Expr: missing.Expr, Via: append(slices.Clone(missing.Via), item.Name)}
 			continue
 		case err != nil:
 			return fieldlink.ItemResult{}, fmt.Errorf("evaluate item %q, which item %q depends on: %w", item.Name, it.Name, err)
@@ -67,6 +77,18 @@ func (e *Engine) EvaluateWithDependencies(ctx context.Context, it fieldlink.Item
 		results[item.Name] = result
 	}
 	return fieldlink.ItemResult{}, fmt.Errorf("item %q was not evaluated", it.Name)
+}
+
+// rootCause returns the missing value behind missing: when missing is a
+// dependency reference items["X"] and X had no value for a reason recorded
+// in causes, that reason, else missing itself.
+func rootCause(missing *MissingValueError, causes map[string]*MissingValueError) *MissingValueError {
+	for name, cause := range causes {
+		if missing.Expr == fmt.Sprintf("items[%q]", name) || missing.Expr == fmt.Sprintf("itemValues[%q]", name) {
+			return cause
+		}
+	}
+	return missing
 }
 
 // dependencyClosure returns it and every item it depends on, directly or

@@ -126,7 +126,7 @@ func TestTraceCapsResponse(t *testing.T) {
 func TestTraceRedactsSecrets(t *testing.T) {
 	engine := NewEngine(Options{Upstream: jsonUpstream(`{"ok": "yes"}`)})
 	it := readOnlyItem("/search?q=${reporter.emailAddress}&api_key=k3y&access_token=t0k&code=7&sig=abc", "${row.ok}")
-	it.Request.Headers = map[string]string{"X-Api-Key": "hunter2", "Authorization": "Basic c2VjcmV0", "Accept": "application/json"}
+	it.Request.Headers = map[string]string{"X-Auth-Token": "hunter2", "X-Client-Secret": "c2VjcmV0", "Accept": "application/json"}
 	ds := graphDatasource
 	ds.BaseURL = "https://user:pass@api.example/v1?subscription=s1"
 	ds.Auth = fieldlink.Auth{Mode: fieldlink.AuthAPIKey, APIKeyName: "subscription", APIKeyIn: fieldlink.APIKeyInQuery}
@@ -141,7 +141,7 @@ func TestTraceRedactsSecrets(t *testing.T) {
 	if req.URL != want {
 		t.Errorf("URL = %q\nwant  %q", req.URL, want)
 	}
-	wantHeaders := map[string]string{"X-Api-Key": "REDACTED", "Authorization": "REDACTED", "Accept": "application/json"}
+	wantHeaders := map[string]string{"X-Auth-Token": "REDACTED", "X-Client-Secret": "REDACTED", "Accept": "application/json"}
 	if diff := cmp.Diff(req.Headers, wantHeaders); diff != "" {
 		t.Errorf("headers (-got +want):\n%s", diff)
 	}

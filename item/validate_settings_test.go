@@ -161,3 +161,19 @@ func TestValidateAcceptsItemSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRefusesCredentialHeaders(t *testing.T) {
+	for _, name := range []string{"Authorization", "authorization", "Cookie", "X-API-Key"} {
+		it := readOnlyItem("/users", "${row.id}")
+		it.Request.Headers = map[string]string{name: "Bearer SEKRET9"}
+
+		err := Validate(it)
+
+		if err == nil || !strings.Contains(err.Error(), "cannot be set on an item") {
+			t.Errorf("header %s: error = %v, want it refused", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "SEKRET9") {
+			t.Errorf("header %s: the error shows the value", name)
+		}
+	}
+}

@@ -57,3 +57,29 @@ func TestOneLineError(t *testing.T) {
 		t.Errorf("message %q does not give the position", msg)
 	}
 }
+
+func TestCheckUserFields(t *testing.T) {
+	tests := []struct {
+		source string
+		want   string
+	}{
+		{"reporter.emailAddress", ""},
+		{`reporter["displayName"] ?? "x"`, ""},
+		{"currentUser.accountId + project.key", ""},
+		{"reporter.emailAdress", "reporter.emailAdress is not a field of reporter"},
+		{`currentUser["email"]`, "currentUser.email is not a field of currentUser"},
+		{"project.anything", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source, func(t *testing.T) {
+			err := CheckUserFields(tt.source)
+
+			if tt.want == "" && err != nil {
+				t.Errorf("error = %v, want none", err)
+			}
+			if tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
