@@ -8,4 +8,10 @@
 // and userInput, named as the JSON fields of fieldlink.TicketContext. Reading
 // a member that is absent yields nil, and a condition whose result is nil is
 // false.
+//
+// A rule's actions (field values, labels, the comment and request
+// participants) may hold ${…} placeholders over the same names, such as
+// ${items["Reporter office"]} or ${reporter.accountId}. Plan renders them;
+// a placeholder inside a field's JSON value is rendered into that JSON
+// string with JSON escaping.
 package rule

@@ -25,9 +25,35 @@ type Env struct {
 // ok is false when no rule matches. A condition that fails to compile or to
 // evaluate stops matching with an error naming the rule.
 func Match(rules []fieldlink.Rule, env Env) (r fieldlink.Rule, ok bool, err error) {
+	matched, err := match(rules, env, false)
+	if err != nil || len(matched) == 0 {
+		return fieldlink.Rule{}, false, err
+	}
+	return matched[0], true, nil
+}
+
+// MatchAll returns every rule whose condition is true for env, by Position
+// and then Name. Errors are those of Match.
+func MatchAll(rules []fieldlink.Rule, env Env) ([]fieldlink.Rule, error) {
+	return match(rules, env, true)
+}
+
+// InSet returns the rules of the rule set, in their order. The empty name
+// is the default set.
+func InSet(rules []fieldlink.Rule, set string) []fieldlink.Rule {
+	var in []fieldlink.Rule
+	for _, r := range rules {
+		if r.RuleSet == set {
+			in = append(in, r)
+		}
+	}
+	return in
+}
+
+func match(rules []fieldlink.Rule, env Env, all bool) ([]fieldlink.Rule, error) {
 	vars, err := evaluationEnv(env)
 	if err != nil {
-		return fieldlink.Rule{}, false, err
+		return nil, err
 	}
 
 	ordered := slices.Clone(rules)
@@ -35,16 +61,21 @@ func Match(rules []fieldlink.Rule, env Env) (r fieldlink.Rule, ok bool, err erro
 		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.Name, b.Name))
 	})
 
+	var matched []fieldlink.Rule
 	for _, candidate := range ordered {
-		matched, err := conditionIsTrue(candidate.Condition, vars)
+		ok, err := conditionIsTrue(candidate.Condition, vars)
 		if err != nil {
-			return fieldlink.Rule{}, false, fmt.Errorf("rule %q: %w", candidate.Name, err)
+			return nil, fmt.Errorf("rule %q: %w", candidate.Name, err)
 		}
-		if matched {
-			return candidate, true, nil
+		if !ok {
+			continue
+		}
+		matched = append(matched, candidate)
+		if !all {
+			break
 		}
 	}
-	return fieldlink.Rule{}, false, nil
+	return matched, nil
 }
 
 func conditionIsTrue(condition string, vars map[string]any) (bool, error) {
