@@ -46,35 +46,40 @@ func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, email string)
 		return
 	}
 
+	base := s.base(r)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-
 	is := s.findIssue(r.PathValue("issueIdOrKey"))
 	if is == nil {
+		s.mu.Unlock()
 		writeIssueNotFound(w)
 		return
 	}
 
 	changes, fieldErrors := s.validateEdit(req)
 	if len(fieldErrors) > 0 {
+		s.mu.Unlock()
 		s.opts.Logger.Info("issue edit rejected", "issue", is.key, "user", email, "errors", fieldErrors)
 		writeErrors(w, http.StatusBadRequest, nil, fieldErrors)
 		return
 	}
 
-	for _, c := range changes {
-		is.apply(c)
-	}
-	is.updated = s.opts.Now()
-
+	// An edit through the REST API sends jira:issue_updated like any other
+	// edit, with the API user as the actor, so a receiver sees its own
+	// writes come back.
+	deliveries, err := s.applyChanges(is, changes, Account{Email: email}, base)
 	edit := maps.Clone(req.Fields)
 	if edit == nil {
 		edit = map[string]json.RawMessage{}
 	}
 	is.edits = append(is.edits, edit)
+	s.mu.Unlock()
 
+	if err != nil {
+		s.opts.Logger.Error("issue edited, but its webhook was not built", "issue", is.key, "err", err)
+	}
 	s.opts.Logger.Info("issue edited", "issue", is.key, "user", email, "fields", sortedKeys(req.Fields))
 	w.WriteHeader(http.StatusNoContent)
+	s.sendInBackground(is.key, deliveries)
 }
 
 // validateEdit checks every field of the request and returns the changes to

@@ -33,12 +33,16 @@ const (
 	kindSelect
 )
 
-// field is a field on the edit screen of the seeded project.
+// field is a field of the seeded project.
 type field struct {
 	id      string
 	name    string
 	kind    fieldKind
 	options []option
+
+	// offScreen reports whether the field is left off the edit screen, so
+	// that Jira lists it in no editmeta and rejects edits of it.
+	offScreen bool
 }
 
 // option is one choice of a select field.
@@ -47,14 +51,15 @@ type option struct {
 	value string
 }
 
-// editableFields returns the fields on the edit screen, in screen order.
-func editableFields() []*field {
+// projectFields returns the fields of the seeded project in edit screen
+// order. Reporter office is off the screen when officeOffScreen is set.
+func projectFields(officeOffScreen bool) []*field {
 	return []*field{
 		{id: "summary", name: "Summary", kind: kindSummary},
 		{id: "labels", name: "Labels", kind: kindLabels},
 		{id: FieldSupportGroup, name: "Support group", kind: kindSelect},
 		{id: FieldLocationQueue, name: "Location queue", kind: kindSelect},
-		{id: FieldReporterOffice, name: "Reporter office", kind: kindText},
+		{id: FieldReporterOffice, name: "Reporter office", kind: kindText, offScreen: officeOffScreen},
 	}
 }
 

@@ -37,6 +37,10 @@ type issue struct {
 
 	// edits are the "fields" objects of the accepted edits, in order.
 	edits []map[string]json.RawMessage
+	// comments are the issue's comments, oldest first.
+	comments []*comment
+	// participants are the account IDs of the request participants.
+	participants []string
 	// deliveries are the jira:issue_created deliveries, one per webhook.
 	deliveries []*delivery
 }
@@ -100,6 +104,7 @@ func (s *Server) newIssue(reporter Account, summary string) *issue {
 		updated:  now,
 	}
 	s.issues = append(s.issues, is)
+	s.addUser(is.reporter)
 	return is
 }
 
@@ -257,7 +262,9 @@ func (s *Server) getEditMeta(w http.ResponseWriter, r *http.Request, _ string) {
 	is := s.findIssue(r.PathValue("issueIdOrKey"))
 	meta := map[string]any{}
 	for _, f := range s.fields {
-		meta[f.id] = fieldMetaJSON(f, rest)
+		if !f.offScreen {
+			meta[f.id] = fieldMetaJSON(f, rest)
+		}
 	}
 	s.mu.Unlock()
 

@@ -57,6 +57,17 @@ type Options struct {
 	// RetryBackoff is the wait before the first retry, doubled before each
 	// further one. Defaults to 200ms.
 	RetryBackoff time.Duration
+
+	// ReporterOfficeOffScreen leaves the "Reporter office" field
+	// (customfield_10052) off the edit screen: editmeta does not list it
+	// and an edit that sets it is rejected, as Jira rejects a field that is
+	// not on the screen. Defaults to false, the field on the screen.
+	ReporterOfficeOffScreen bool
+
+	// Spec, when set, checks every REST request and its response against
+	// Jira's OpenAPI document; SpecViolations returns what did not conform.
+	// Defaults to nil, no check, which is what the demo runs with.
+	Spec *Spec
 }
 
 func (o Options) withDefaults() Options {

@@ -1,6 +1,7 @@
 package jiracloud
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
@@ -20,6 +21,22 @@ type Server struct {
 	optionCount int
 	issues      []*issue
 	hooks       []webhook
+	// users are the accounts GET /rest/api/3/user finds, by account ID.
+	users map[string]Account
+	// faults are the error responses ThrottleNext and FailNext queued.
+	faults []fault
+	// commentCount and changeCount number comments and changelogs.
+	commentCount int
+	changeCount  int
+	// violations and operations record the checks against Options.Spec.
+	violations []string
+	operations map[string]int
+
+	// background tracks the webhook deliveries of REST edits, which run
+	// after the response as Jira's do; stop cancels them on Close.
+	background sync.WaitGroup
+	stopCtx    context.Context
+	stop       context.CancelFunc
 }
 
 // New returns a site seeded with one service project, "IT Help" with key
@@ -33,12 +50,22 @@ func New(opts Options) *Server {
 		opts:    opts,
 		mux:     http.NewServeMux(),
 		baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
-		fields:  editableFields(),
+		fields:  projectFields(opts.ReporterOfficeOffScreen),
+		users:   map[string]Account{},
+	}
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	for email := range opts.APIUsers {
+		s.addUser(Account{Email: email})
 	}
 
 	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.getIssue))
 	s.mux.HandleFunc("PUT /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.editIssue))
 	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}/editmeta", s.authenticated(s.getEditMeta))
+	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}/comment", s.authenticated(s.getComments))
+	s.mux.HandleFunc("POST /rest/api/3/issue/{issueIdOrKey}/comment", s.authenticated(s.addComment))
+	s.mux.HandleFunc("GET /rest/servicedeskapi/request/{issueIdOrKey}/participant", s.authenticated(s.getParticipants))
+	s.mux.HandleFunc("POST /rest/servicedeskapi/request/{issueIdOrKey}/participant", s.authenticated(s.addParticipants))
+	s.mux.HandleFunc("GET /rest/api/3/user", s.authenticated(s.getUser))
 	s.mux.HandleFunc("GET /rest/api/3/myself", s.authenticated(s.getMyself))
 	s.mux.HandleFunc("GET /rest/api/3/serverInfo", s.anonymousAllowed(s.getServerInfo))
 	return s
@@ -75,15 +102,37 @@ next:
 	}
 }
 
-// ServeHTTP serves the REST API.
+// ServeHTTP serves the REST API, checking each request against
+// Options.Spec when it is set.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Spec != nil {
+		s.serveChecked(w, r)
+		return
+	}
+	s.serve(w, r)
+}
+
+// serve sends the next queued fault, or serves the request.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if f, ok := s.nextFault(); ok {
+		s.writeFault(w, f)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// field returns the editable field with the ID, or nil. The caller holds mu.
+// Close stops the webhook deliveries that REST edits started and waits for
+// them to return.
+func (s *Server) Close() {
+	s.stop()
+	s.background.Wait()
+}
+
+// field returns the field with the ID that is on the edit screen, or nil.
+// The caller holds mu.
 func (s *Server) field(id string) *field {
 	for _, f := range s.fields {
-		if f.id == id {
+		if f.id == id && !f.offScreen {
 			return f
 		}
 	}

@@ -88,3 +88,49 @@ func (s *Server) getServerInfo(w http.ResponseWriter, r *http.Request) {
 		"serverTitle":    "Jira",
 	})
 }
+
+// AddUser makes an account known to the site, so that GET /rest/api/3/user
+// finds it and it can become a request participant, and returns its account
+// ID. Reporters of created issues and the API users are known already.
+func (s *Server) AddUser(a Account) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addUser(a)
+}
+
+// addUser records the account and returns its ID. The caller holds mu.
+func (s *Server) addUser(a Account) string {
+	a = a.normalized()
+	s.users[a.AccountID] = a
+	return a.AccountID
+}
+
+// msgUserNotFound is Jira's message for an account ID it does not know.
+const msgUserNotFound = "Specified user does not exist or you do not have required permissions"
+
+// getUser serves GET /rest/api/3/user?accountId=…. The email address is
+// left out for an account whose privacy settings hide it, as Jira does.
+//
+// NOTE: a request without accountId gets the 404 for an unknown user; the
+// username and key parameters, which Jira Cloud no longer honours, are
+// ignored.
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ string) {
+	base := s.base(r)
+	id := r.URL.Query().Get("accountId")
+
+	s.mu.Lock()
+	a, ok := s.users[id]
+	s.mu.Unlock()
+
+	if !ok {
+		writeErrors(w, http.StatusNotFound, []string{msgUserNotFound}, nil)
+		return
+	}
+
+	u := userJSON(a, base, "3")
+	u["locale"] = "en_US"
+	u["groups"] = map[string]any{"size": 1, "items": []any{}}
+	u["applicationRoles"] = map[string]any{"size": 1, "items": []any{}}
+	u["expand"] = "groups,applicationRoles"
+	writeJSON(w, http.StatusOK, u)
+}

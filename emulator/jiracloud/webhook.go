@@ -25,6 +25,8 @@ type webhook struct {
 // delivery is one webhook sent for an event. Jira keeps its identifier and
 // body across retries.
 type delivery struct {
+	// event is the webhookEvent, such as "jira:issue_created".
+	event      string
 	identifier string
 	hook       webhook
 	body       []byte
@@ -32,8 +34,9 @@ type delivery struct {
 	attempts int
 }
 
-// RegisterWebhook makes CreateIssue deliver jira:issue_created to url,
-// signed with secret in the X-Hub-Signature header.
+// RegisterWebhook makes CreateIssue deliver jira:issue_created, and
+// UpdateIssue and REST edits deliver jira:issue_updated, to url, signed with
+// secret in the X-Hub-Signature header.
 func (s *Server) RegisterWebhook(url, secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -64,9 +67,7 @@ func (s *Server) CreateIssue(ctx context.Context, reporter Account, summary stri
 		s.mu.Unlock()
 		return is.key, fmt.Errorf("encode webhook for %s: %w", is.key, err)
 	}
-	for _, h := range s.hooks {
-		is.deliveries = append(is.deliveries, &delivery{identifier: newIdentifier(), hook: h, body: body})
-	}
+	is.deliveries = s.newDeliveries("jira:issue_created", body)
 	deliveries := is.deliveries
 	s.mu.Unlock()
 
@@ -93,11 +94,21 @@ func (s *Server) Redeliver(ctx context.Context, key string) error {
 	return s.deliverAll(ctx, key, deliveries)
 }
 
+// newDeliveries returns one delivery of body per registered webhook, each
+// with its own identifier. The caller holds mu.
+func (s *Server) newDeliveries(event string, body []byte) []*delivery {
+	deliveries := make([]*delivery, 0, len(s.hooks))
+	for _, h := range s.hooks {
+		deliveries = append(deliveries, &delivery{event: event, identifier: newIdentifier(), hook: h, body: body})
+	}
+	return deliveries
+}
+
 func (s *Server) deliverAll(ctx context.Context, key string, deliveries []*delivery) error {
 	var errs []error
 	for _, d := range deliveries {
 		if err := s.deliver(ctx, d); err != nil {
-			errs = append(errs, fmt.Errorf("deliver jira:issue_created for %s to %s: %w", key, d.hook.url, err))
+			errs = append(errs, fmt.Errorf("deliver %s for %s to %s: %w", d.event, key, d.hook.url, err))
 		}
 	}
 	return errors.Join(errs...)
