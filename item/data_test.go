@@ -88,6 +88,9 @@ func TestEvaluateDataTemplateReadsFirstPageOnly(t *testing.T) {
 	if n := len(upstream.Sent()); n != 1 {
 		t.Errorf("sent %d requests, want 1", n)
 	}
+	if !got.Truncated {
+		t.Errorf("Truncated = false, want true: the directory has more pages")
+	}
 }
 
 func TestEvaluateRowTemplateRendersPerRow(t *testing.T) {

@@ -61,12 +61,14 @@ func (e *Engine) fetchPages(ctx context.Context, c *compiledItem, ds fieldlink.D
 		}
 		result.rows = append(result.rows, rows...)
 
+		next, ok, err := c.paging.next(ds, page{first: first, current: req, header: resp.Header, doc: doc, rows: len(rows), received: received})
 		if c.wholeResponse() {
+			// ${data…} reads the first page only; a next page left unread
+			// means the result is incomplete.
+			result.truncated = err == nil && ok
 			result.selecting += e.now().Sub(start)
 			return result, nil
 		}
-
-		next, ok, err := c.paging.next(ds, page{first: first, current: req, header: resp.Header, doc: doc, rows: len(rows), received: received})
 		result.selecting += e.now().Sub(start)
 		switch {
 		case err != nil:
