@@ -1,9 +1,15 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/jira"
@@ -13,13 +19,9 @@ import (
 // fields stay well below it.
 const maxWebhookBytes = 4 << 20
 
-// acceptedEvents are the webhook events fieldlink processes. Updates are
-// not among them: routing a ticket again on every edit would overwrite an
-// agent's manual routing, and fieldlink's own field update would trigger
-// another update event.
-var acceptedEvents = map[string]bool{
-	"jira:issue_created": true,
-}
+// AutomationTokenHeader is the header in which a Jira Automation "Send web
+// request" action sends the hook's automation token.
+const AutomationTokenHeader = "X-Fieldlink-Token"
 
 // IntakeBody is the response to an accepted webhook delivery.
 type IntakeBody struct {
@@ -27,9 +29,11 @@ type IntakeBody struct {
 	Event  int64  `json:"event,omitempty"`
 }
 
-// intake verifies, stores and enqueues a Jira webhook delivery. The event
-// and its job are committed before the 202 response, so a delivery Jira sees
-// as accepted is never lost.
+// intake verifies, stores and enqueues a Jira webhook delivery or a Jira
+// Automation call. The event and its job are committed before the 202
+// response, so a delivery Jira sees as accepted is never lost. An event the
+// hook does not process, or an issue of a project outside the hook's, is
+// answered 200 "ignored" and not stored.
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	hookID := r.PathValue("hook")
 
@@ -46,29 +50,43 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	hook, ok := s.findSigningHook(w, r, hookID, body)
+	// A request that carries the automation token header comes from Jira
+	// Automation, which cannot sign its body; any other must be signed.
+	automation := len(r.Header.Values(AutomationTokenHeader)) > 0
+	var hook fieldlink.Hook
+	var ok bool
+	if automation {
+		hook, ok = s.findAutomationHook(w, r, hookID)
+	} else {
+		hook, ok = s.findSigningHook(w, r, hookID, body)
+	}
 	if !ok {
 		return
 	}
 
-	wh, err := jira.ParseWebhook(body)
+	wh, payload, err := parseDelivery(body, automation)
 	if err != nil {
-		s.log.Warn("webhook rejected: malformed payload", "hook", hook.ID, "error", err)
+		s.log.Warn("webhook rejected: malformed payload", "hook", hook.ID, "automation", automation, "error", err)
 		s.writeError(w, r, invalidf("webhook payload is invalid: %v", err))
 		return
 	}
-	if !acceptedEvents[wh.Event] {
+	if !processesEvent(hook, wh.Event) {
 		s.log.Info("webhook ignored: event not processed", "hook", hook.ID, "event", wh.Event, "issue", wh.IssueKey)
+		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored"})
+		return
+	}
+	if project := projectKey(wh); !inProjects(hook, project) {
+		s.log.Info("webhook ignored: project not routed by this hook", "hook", hook.ID, "project", project, "issue", wh.IssueKey)
 		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored"})
 		return
 	}
 
 	ev := fieldlink.Event{
 		HookID:     hook.ID,
-		DeliveryID: jira.DeliveryID(r.Header, wh),
+		DeliveryID: deliveryID(r.Header, wh, body, automation),
 		Kind:       wh.Event,
 		IssueKey:   wh.IssueKey,
-		Payload:    body,
+		Payload:    payload,
 		Status:     fieldlink.EventPending,
 	}
 	inserted, err := s.opts.Queue.Enqueue(r.Context(), &ev)
@@ -83,8 +101,126 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.log.Info("webhook accepted", "hook", hook.ID, "issue", wh.IssueKey, "event", ev.ID, "kind", wh.Event)
+	s.log.Info("webhook accepted", "hook", hook.ID, "issue", wh.IssueKey, "event", ev.ID, "kind", wh.Event, "automation", automation)
 	writeJSON(w, http.StatusAccepted, IntakeBody{Status: "accepted", Event: ev.ID})
+}
+
+// parseDelivery decodes a webhook body and returns the payload to store. An
+// admin webhook body is stored as it came. A Jira Automation call may send
+// a webhook body too, or the bare issue data; the latter becomes a
+// jira:issue_created webhook body, so that processing reads every stored
+// event the same way.
+func parseDelivery(body []byte, automation bool) (jira.Webhook, []byte, error) {
+	if !automation || namesEvent(body) {
+		wh, err := jira.ParseWebhook(body)
+		return wh, body, err
+	}
+
+	wh, err := jira.ParseIssue(body)
+	if err != nil {
+		return jira.Webhook{}, nil, err
+	}
+	wh.Event = jira.EventIssueCreated
+
+	webhook := maps.Clone(wh.Raw)
+	webhook["webhookEvent"] = wh.Event
+	if wh.Timestamp != 0 {
+		webhook["timestamp"] = wh.Timestamp
+	}
+	payload, err := json.Marshal(webhook)
+	if err != nil {
+		return jira.Webhook{}, nil, fieldlink.Errorf(fieldlink.EInvalid, "issue %s cannot be stored as a webhook body: %v", wh.IssueKey, err)
+	}
+	return wh, payload, nil
+}
+
+// namesEvent reports whether body is a JSON object with a webhookEvent
+// member, as an admin webhook body has.
+func namesEvent(body []byte) bool {
+	var head struct {
+		WebhookEvent *string `json:"webhookEvent"`
+	}
+	return json.Unmarshal(body, &head) == nil && head.WebhookEvent != nil
+}
+
+// deliveryID returns the key that deduplicates the delivery. Jira
+// Automation sends no delivery identifier (its documentation names no such
+// header), so an Automation call is identified by the issue ID and its
+// fields.updated time, or by the SHA-256 of the body when the issue has no
+// updated time.
+func deliveryID(h http.Header, wh jira.Webhook, body []byte, automation bool) string {
+	if automation && h.Get(jira.IdentifierHeader) == "" && wh.Timestamp == 0 {
+		sum := sha256.Sum256(body)
+		return "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return jira.DeliveryID(h, wh)
+}
+
+// processesEvent reports whether the hook processes the event: the events
+// it lists, or jira:issue_created alone when it lists none. Only issue
+// created and updated events can be processed.
+func processesEvent(h fieldlink.Hook, event string) bool {
+	if event != fieldlink.EventIssueCreated && event != fieldlink.EventIssueUpdated {
+		return false
+	}
+	if len(h.Events) == 0 {
+		return event == fieldlink.EventIssueCreated
+	}
+	return slices.Contains(h.Events, event)
+}
+
+// projectKey returns the key of the issue's project, or "" when the body
+// has none.
+func projectKey(wh jira.Webhook) string {
+	key, _ := wh.Ticket.Project["key"].(string)
+	return key
+}
+
+// inProjects reports whether the hook routes issues of the project. Jira
+// project keys are matched without regard to case, as Jira matches them.
+func inProjects(h fieldlink.Hook, project string) bool {
+	if len(h.ProjectKeys) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(h.ProjectKeys, func(k string) bool { return strings.EqualFold(k, project) })
+}
+
+// findAutomationHook returns the hook named in the path when the request's
+// automation token matches the hook's AutomationTokenHash. It writes the
+// error response itself otherwise. The log records the reason; the response
+// does not tell an unknown token from a hook without one.
+func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hookID string) (fieldlink.Hook, bool) {
+	unauthorized := func(reason, hint string) {
+		s.log.Warn("webhook rejected: "+reason, "hook", hookID, "automation", true)
+		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
+			Message: "missing or invalid " + AutomationTokenHeader + " header: " + hint}})
+	}
+
+	if hookID == "" {
+		unauthorized("automation call without a hook id",
+			"Jira Automation must post to the hook's own URL, /hooks/jira/{hook}, which the hook's settings show")
+		return fieldlink.Hook{}, false
+	}
+
+	hook, err := s.opts.Store.FindHook(r.Context(), hookID)
+	if err != nil {
+		s.rejectHookLookup(w, r, hookID, err)
+		return fieldlink.Hook{}, false
+	}
+
+	token := strings.TrimSpace(r.Header.Get(AutomationTokenHeader))
+	hint := "send the hook's automation token in the " + AutomationTokenHeader + " header of the rule's \"Send web request\" action"
+	switch {
+	case token == "":
+		unauthorized("empty automation token", hint)
+	case hook.AutomationTokenHash == "":
+		unauthorized("hook has no automation token", "create an automation token for the hook, then "+hint)
+	case !lookupTokenMatches(sha256.Sum256([]byte(token)), hook.AutomationTokenHash):
+		unauthorized("wrong automation token", hint+"; a token stops working when it is rotated")
+	default:
+		return hook, true
+	}
+	return fieldlink.Hook{}, false
 }
 
 // findSigningHook returns the hook whose secret signed body: the one named in
@@ -101,10 +237,7 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 	if hookID != "" {
 		hook, err := s.opts.Store.FindHook(r.Context(), hookID)
 		if err != nil {
-			if fieldlink.ErrorCode(err) == fieldlink.ENotFound {
-				s.log.Warn("webhook rejected: unknown hook", "hook", hookID)
-			}
-			s.writeError(w, r, err)
+			s.rejectHookLookup(w, r, hookID, err)
 			return fieldlink.Hook{}, false
 		}
 		if err := jira.VerifySignature(hook.Secret, body, signature); err != nil {
@@ -116,6 +249,7 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 
 	hooks, err := s.opts.Store.ListHooks(r.Context())
 	if err != nil {
+		s.log.Error("webhook rejected: hooks not listed", "error", err)
 		s.writeError(w, r, err)
 		return fieldlink.Hook{}, false
 	}
@@ -127,4 +261,15 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 	}
 	unauthorized("no hook secret verifies the signature", lastErr)
 	return fieldlink.Hook{}, false
+}
+
+// rejectHookLookup logs and answers a failed look-up of the hook in the
+// path: 404 for an unknown hook, 500 for a store failure.
+func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID string, err error) {
+	if fieldlink.ErrorCode(err) == fieldlink.ENotFound {
+		s.log.Warn("webhook rejected: unknown hook", "hook", hookID)
+	} else {
+		s.log.Error("webhook rejected: hook not read", "hook", hookID, "error", err)
+	}
+	s.writeError(w, r, err)
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -187,51 +186,15 @@ func lookupTokenMatches(sum [sha256.Size]byte, storedHex string) bool {
 	return subtle.ConstantTimeCompare(sum[:], stored) == 1
 }
 
-// automationTicket reads the ticket context from the body of Jira
-// Automation's "Send web request" action. "Issue data (Jira format)" sends
-// {"issue": {"id", "key", "fields": {…}}}, and "Issue data (Automation
-// format)" sends the issue object itself, which is accepted too.
-//
-// NOTE: both shapes follow Atlassian's published example payloads; no body
-// from a live Automation rule has been checked against this.
+// automationTicket reads the issue key and ticket context from the body of
+// Jira Automation's "Send web request" action, in either issue data format
+// that jira.ParseIssue accepts.
 func automationTicket(body []byte) (issueKey string, tc fieldlink.TicketContext, err error) {
-	const choose = `in the rule's "Send web request" action, choose "Issue data (Jira format)" as the web request body`
-
-	var payload map[string]any
-	if err := json.Unmarshal(body, &payload); err != nil || payload == nil {
-		if len(strings.TrimSpace(string(body))) == 0 {
-			return "", fieldlink.TicketContext{}, invalidf("request body is empty: %s", choose)
-		}
-		return "", fieldlink.TicketContext{}, invalidf("request body is not a JSON object: %s", choose)
-	}
-
-	issue, ok := payload["issue"].(map[string]any)
-	if !ok {
-		if _, hasFields := payload["fields"].(map[string]any); !hasFields {
-			return "", fieldlink.TicketContext{}, invalidf("request body has no issue object: %s", choose)
-		}
-		issue = payload
-	}
-	key, _ := issue["key"].(string)
-	if key == "" {
-		return "", fieldlink.TicketContext{}, invalidf("request body's issue has no key: %s", choose)
-	}
-	if _, ok := issue["fields"].(map[string]any); !ok {
-		return "", fieldlink.TicketContext{}, invalidf("issue %s in the request body has no fields object: %s", key, choose)
-	}
-
-	// jira.ParseWebhook builds the ticket context (reporter, project, issue
-	// type, request type and fields) from an admin webhook body, which has
-	// the same issue object and names its event.
-	webhook, err := json.Marshal(map[string]any{"webhookEvent": "automation:send_web_request", "issue": issue, "user": payload["user"]})
-	if err != nil {
-		return "", fieldlink.TicketContext{}, invalidf("issue %s in the request body cannot be read: %v", key, err)
-	}
-	parsed, err := jira.ParseWebhook(webhook)
+	issue, err := jira.ParseIssue(body)
 	if err != nil {
 		return "", fieldlink.TicketContext{}, err
 	}
-	return key, parsed.Ticket, nil
+	return issue.IssueKey, issue.Ticket, nil
 }
 
 // lookupResult shapes an item result for Jira Automation. An item without

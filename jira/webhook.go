@@ -33,6 +33,10 @@ type Webhook struct {
 	// Ticket is the context that items and rules read.
 	Ticket fieldlink.TicketContext
 
+	// Changelog lists the fields that a jira:issue_updated event changed,
+	// in the order Jira sent them. It is empty for other events.
+	Changelog []ChangedField
+
 	// Raw is the whole body, decoded. Ticket's Project, IssueType and Issue
 	// maps are parts of it, so a change to one shows in the other.
 	Raw map[string]any
@@ -97,6 +101,7 @@ func ParseWebhook(body []byte) (Webhook, error) {
 	issue, _ := raw["issue"].(map[string]any)
 	fields, _ := issue["fields"].(map[string]any)
 	w.Ticket = ticketContext(fields, object(raw, "user"))
+	w.Changelog = changelog(raw)
 	return w, nil
 }
 
@@ -146,4 +151,54 @@ func DeliveryID(h http.Header, w Webhook) string {
 		issue = w.IssueKey
 	}
 	return issue + ":" + w.Event + ":" + strconv.FormatInt(w.Timestamp, 10)
+}
+
+// ChangedField is one item of the changelog of a jira:issue_updated
+// webhook: a field and its values before and after the change. Jira's null
+// values are empty strings here.
+type ChangedField struct {
+	// FieldID is the field's ID, such as "customfield_10050" or "labels".
+	// Jira omits fieldId in some older items; Field is used then.
+	FieldID string
+	// Field is the field's name for a custom field ("Support group") and
+	// its ID for a system field ("labels").
+	Field string
+	// FieldType is "jira" for a system field and "custom" for a custom one.
+	FieldType string
+
+	// From and To are the IDs of the old and new values, such as option
+	// IDs of a select field, and empty for text.
+	From string
+	To   string
+	// FromString and ToString are the old and new values as people see
+	// them; labels are separated by spaces.
+	FromString string
+	ToString   string
+}
+
+// changelog reads the items of the body's changelog object.
+func changelog(raw map[string]any) []ChangedField {
+	items, _ := object(raw, "changelog")["items"].([]any)
+
+	var changed []ChangedField
+	for _, v := range items {
+		item, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		c := ChangedField{
+			FieldID:    str(item, "fieldId"),
+			Field:      str(item, "field"),
+			FieldType:  str(item, "fieldtype"),
+			From:       str(item, "from"),
+			To:         str(item, "to"),
+			FromString: str(item, "fromString"),
+			ToString:   str(item, "toString"),
+		}
+		if c.FieldID == "" {
+			c.FieldID = c.Field
+		}
+		changed = append(changed, c)
+	}
+	return changed
 }
