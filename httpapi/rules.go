@@ -2,16 +2,73 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/rule"
 )
 
+// RuleBody is the JSON shape of a routing rule.
+type RuleBody struct {
+	ID        string `json:"id,omitempty"`
+	Name      string `json:"name"`
+	Position  int    `json:"position"`
+	RuleSet   string `json:"ruleSet,omitempty"`
+	Condition string `json:"condition,omitempty"`
+
+	// The actions: a rule needs at least one of them.
+	Fields              map[string]json.RawMessage `json:"fields,omitempty"`
+	AddLabels           []string                   `json:"addLabels,omitempty"`
+	Comment             string                     `json:"comment,omitempty"`
+	CommentInternal     bool                       `json:"commentInternal,omitempty"`
+	RequestParticipants []string                   `json:"requestParticipants,omitempty"`
+}
+
+func ruleToBody(r fieldlink.Rule) RuleBody {
+	return RuleBody{
+		ID:                  r.ID,
+		Name:                r.Name,
+		Position:            r.Position,
+		RuleSet:             r.RuleSet,
+		Condition:           r.Condition,
+		Fields:              r.Fields,
+		AddLabels:           r.AddLabels,
+		Comment:             r.Comment,
+		CommentInternal:     r.CommentInternal,
+		RequestParticipants: r.RequestParticipants,
+	}
+}
+
+func ruleFromBody(b RuleBody) fieldlink.Rule {
+	return fieldlink.Rule{
+		Name:                b.Name,
+		Position:            b.Position,
+		RuleSet:             b.RuleSet,
+		Condition:           b.Condition,
+		Fields:              b.Fields,
+		AddLabels:           b.AddLabels,
+		Comment:             b.Comment,
+		CommentInternal:     b.CommentInternal,
+		RequestParticipants: b.RequestParticipants,
+	}
+}
+
+// listRules lists every rule, or with ?ruleSet= the rules of one set ("" is
+// the default set).
 func (s *Server) listRules(w http.ResponseWriter, r *http.Request) {
-	all, err := s.opts.Store.ListRules(r.Context())
+	var (
+		all []fieldlink.Rule
+		err error
+	)
+	if query := r.URL.Query(); query.Has("ruleSet") {
+		all, err = s.opts.Store.ListRulesInSet(r.Context(), query.Get("ruleSet"))
+	} else {
+		all, err = s.opts.Store.ListRules(r.Context())
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -84,8 +141,8 @@ func (s *Server) readRule(w http.ResponseWriter, r *http.Request) (fieldlink.Rul
 	}
 
 	rl := ruleFromBody(body)
-	if len(rl.Fields) == 0 {
-		s.writeError(w, r, invalidf("fields is missing: give the Jira fields the rule sets, for example {\"customfield_10050\": {\"value\": \"EMEA Service Desk\"}}"))
+	if err := checkRuleActions(rl); err != nil {
+		s.writeError(w, r, err)
 		return fieldlink.Rule{}, false
 	}
 	if s.opts.ValidateRuleFunc != nil {
@@ -99,6 +156,38 @@ func (s *Server) readRule(w http.ResponseWriter, r *http.Request) (fieldlink.Rul
 		return fieldlink.Rule{}, false
 	}
 	return rl, true
+}
+
+// checkRuleActions rejects a rule that would change nothing, and list
+// entries that Jira would reject.
+func checkRuleActions(rl fieldlink.Rule) error {
+	if !rl.HasActions() {
+		return invalidf("the rule has no action: give at least one of fields (for example {\"customfield_10050\": {\"value\": \"EMEA Service Desk\"}}), addLabels, comment or requestParticipants")
+	}
+	if rl.CommentInternal && rl.Comment == "" {
+		return invalidf("commentInternal is true but comment is empty: give the comment text, or leave commentInternal out")
+	}
+
+	for i, label := range rl.AddLabels {
+		// Jira labels cannot contain spaces. A template may still render
+		// one, which Jira then rejects when the rule runs.
+		switch {
+		case strings.TrimSpace(label) == "":
+			return invalidf("addLabels[%d] is empty: remove it or give a label", i)
+		case !strings.Contains(label, "${") && strings.ContainsFunc(label, isSpace):
+			return invalidf("addLabels[%d] %q contains a space, which Jira labels cannot: use - or _ instead", i, label)
+		}
+	}
+	for i, account := range rl.RequestParticipants {
+		if strings.TrimSpace(account) == "" {
+			return invalidf("requestParticipants[%d] is empty: remove it or give an Atlassian account ID or a template such as ${reporter.accountId}", i)
+		}
+	}
+	return nil
+}
+
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\r'
 }
 
 // checkRuleItems rejects a rule whose condition refers to an item that does

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -135,37 +134,6 @@ type ItemRequestBody struct {
 // EvaluateBody is the request of POST /api/v1/items/{id}/evaluate.
 type EvaluateBody struct {
 	Context fieldlink.TicketContext `json:"context"`
-}
-
-// RuleBody is the JSON shape of a routing rule.
-type RuleBody struct {
-	ID        string                     `json:"id,omitempty"`
-	Name      string                     `json:"name"`
-	Position  int                        `json:"position"`
-	Condition string                     `json:"condition,omitempty"`
-	Fields    map[string]json.RawMessage `json:"fields"`
-}
-
-// HookBody is the JSON shape of a webhook intake endpoint. Secret is
-// returned once, when the hook is created.
-type HookBody struct {
-	ID             string `json:"id,omitempty"`
-	Name           string `json:"name"`
-	JiraDatasource string `json:"jiraDatasource"`
-	Secret         string `json:"secret,omitempty"`
-	URL            string `json:"url,omitempty"`
-}
-
-// EventBody is the JSON shape of a stored ticket event.
-type EventBody struct {
-	ID         int64              `json:"id"`
-	Hook       string             `json:"hook"`
-	DeliveryID string             `json:"deliveryId"`
-	Kind       string             `json:"kind"`
-	IssueKey   string             `json:"issueKey"`
-	ReceivedAt time.Time          `json:"receivedAt"`
-	Status     string             `json:"status"`
-	Outcome    *fieldlink.Outcome `json:"outcome,omitempty"`
 }
 
 // ErrorBody is the JSON shape of every error response.
@@ -422,27 +390,6 @@ func pagingFromBody(b *PagingBody) fieldlink.Paging {
 		OffsetParam: b.OffsetParam,
 		LimitParam:  b.LimitParam,
 		PageSize:    b.PageSize,
-	}
-}
-
-func ruleToBody(r fieldlink.Rule) RuleBody {
-	return RuleBody{ID: r.ID, Name: r.Name, Position: r.Position, Condition: r.Condition, Fields: r.Fields}
-}
-
-func ruleFromBody(b RuleBody) fieldlink.Rule {
-	return fieldlink.Rule{Name: b.Name, Position: b.Position, Condition: b.Condition, Fields: b.Fields}
-}
-
-func eventToBody(e fieldlink.Event) EventBody {
-	return EventBody{
-		ID:         e.ID,
-		Hook:       e.HookID,
-		DeliveryID: e.DeliveryID,
-		Kind:       e.Kind,
-		IssueKey:   e.IssueKey,
-		ReceivedAt: e.ReceivedAt,
-		Status:     string(e.Status),
-		Outcome:    e.Outcome,
 	}
 }
 

@@ -34,6 +34,14 @@ type Store interface {
 	// SetItemLookupTokenHash stores the hex SHA-256 of an item's lookup
 	// token, or removes the token when hash is empty.
 	SetItemLookupTokenHash(ctx context.Context, id, hash string) error
+
+	// ListRulesInSet returns the rules of one rule set in the order they
+	// are tried.
+	ListRulesInSet(ctx context.Context, ruleSet string) ([]fieldlink.Rule, error)
+	// UpdateHook replaces every field of the stored hook with h.ID.
+	UpdateHook(ctx context.Context, h *fieldlink.Hook) error
+	// FindEvents returns the events that match f, newest first.
+	FindEvents(ctx context.Context, f fieldlink.EventFilter) ([]fieldlink.Event, error)
 }
 
 // ConnectionTester runs Test connection on a datasource.
@@ -82,6 +90,14 @@ type Options struct {
 	ValidateRuleFunc func(fieldlink.Rule) error
 
 	Queue EventQueue
+
+	// Replayer serves POST /api/v1/events/{id}/replay. Nil means Queue,
+	// when it implements EventReplayer.
+	Replayer EventReplayer
+
+	// Simulator serves POST /api/v1/rules/simulate. Nil answers that
+	// route with an error.
+	Simulator Simulator
 
 	// Metrics serves GET /metrics (Prometheus), behind the admin token.
 	// Nil leaves the route out.
@@ -159,6 +175,7 @@ func (s *Server) routes() {
 
 	admin("GET /api/v1/rules", s.listRules)
 	admin("POST /api/v1/rules", s.createRule)
+	admin("POST /api/v1/rules/simulate", s.simulateRules)
 	admin("GET /api/v1/rules/{id}", s.getRule)
 	admin("PUT /api/v1/rules/{id}", s.updateRule)
 	admin("DELETE /api/v1/rules/{id}", s.deleteRule)
@@ -166,7 +183,11 @@ func (s *Server) routes() {
 	admin("GET /api/v1/hooks", s.listHooks)
 	admin("POST /api/v1/hooks", s.createHook)
 	admin("GET /api/v1/hooks/{id}", s.getHook)
+	admin("PUT /api/v1/hooks/{id}", s.updateHook)
 	admin("DELETE /api/v1/hooks/{id}", s.deleteHook)
+	admin("POST /api/v1/hooks/{id}/secret", s.rotateHookSecret)
+	admin("POST /api/v1/hooks/{id}/automation-token", s.createAutomationToken)
+	admin("DELETE /api/v1/hooks/{id}/automation-token", s.deleteAutomationToken)
 
 	if s.opts.Metrics != nil {
 		admin("GET /metrics", s.opts.Metrics.ServeHTTP)
@@ -174,6 +195,7 @@ func (s *Server) routes() {
 
 	admin("GET /api/v1/events", s.listEvents)
 	admin("GET /api/v1/events/{id}", s.getEvent)
+	admin("POST /api/v1/events/{id}/replay", s.replayEvent)
 
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fieldlink.Errorf(fieldlink.ENotFound, "no API route %s %s: see docs/openapi.yaml", r.Method, r.URL.Path))
