@@ -18,8 +18,9 @@ import (
 // evaluateItems evaluates every item the rules refer to, each after the
 // items it depends on, and records each item's text in texts. A non-empty
 // reason means the ticket cannot be routed and explains why; an error means
-// the event failed or should be retried.
-func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, tc fieldlink.TicketContext, texts map[string]string) (map[string]fieldlink.ItemResult, string, error) {
+// the event failed or should be retried. emailNote says why a hidden
+// reporter email was not found through the hook's email fallback.
+func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, tc fieldlink.TicketContext, texts map[string]string, emailNote string) (map[string]fieldlink.ItemResult, string, error) {
 	names, err := rule.ItemNames(rules)
 	if err != nil {
 		return nil, "", fmt.Errorf("read item names from rules: %w", err)
@@ -29,10 +30,7 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 	if err != nil {
 		return nil, "", fmt.Errorf("list items: %w", err)
 	}
-	resolver := listResolver{store: p.Store, byName: make(map[string]fieldlink.Item, len(all))}
-	for _, it := range all {
-		resolver.byName[it.Name] = it
-	}
+	resolver := newListResolver(p.Store, all)
 
 	named := make(map[string]bool, len(names))
 	for _, name := range names {
@@ -55,7 +53,7 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 		}
 		res, err := p.Items.EvaluateWithDependencies(ctx, it, resolver, tc)
 		if err != nil {
-			reason, err := classifyItemError(it.Name, tc, err)
+			reason, err := classifyItemError(it.Name, tc, err, emailNote)
 			return nil, reason, err
 		}
 		results[it.Name] = res
@@ -97,6 +95,14 @@ func orderNeeded(names []string, byName map[string]fieldlink.Item) ([]fieldlink.
 	return ordered, nil
 }
 
+func newListResolver(store Store, items []fieldlink.Item) listResolver {
+	resolver := listResolver{store: store, byName: make(map[string]fieldlink.Item, len(items))}
+	for _, it := range items {
+		resolver.byName[it.Name] = it
+	}
+	return resolver
+}
+
 // listResolver finds items in a list read once per event, so that every
 // item of one ticket sees the same configuration, and datasources in the
 // store. It implements item.Resolver.
@@ -134,11 +140,15 @@ func rulesNaming(rules []fieldlink.Rule, itemName string) string {
 
 // classifyItemError sorts an item failure into a reason the ticket cannot be
 // routed (the lookup could not be made), a final error, or a transient error.
-func classifyItemError(name string, tc fieldlink.TicketContext, err error) (string, error) {
+// emailNote, when set, says why the hook's email fallback found no email.
+func classifyItemError(name string, tc fieldlink.TicketContext, err error, emailNote string) (string, error) {
 	var missing *item.MissingValueError
 	if errors.As(err, &missing) {
 		if strings.HasPrefix(missing.Expr, "reporter") && tc.Reporter == nil {
 			return fmt.Sprintf("the ticket has no reporter, so item %q was not looked up", name), nil
+		}
+		if strings.HasPrefix(missing.Expr, "reporter.emailAddress") && tc.Reporter.EmailAddress == "" && emailNote != "" {
+			return fmt.Sprintf("reporter email not visible (%s), so item %q was not looked up", emailNote, name), nil
 		}
 		if strings.HasPrefix(missing.Expr, "reporter.emailAddress") && tc.Reporter.EmailAddress == "" {
 			return fmt.Sprintf("reporter email not visible: Jira hides it (the user's privacy settings), so item %q was not looked up", name), nil
@@ -162,9 +172,14 @@ func classifyItemError(name string, tc fieldlink.TicketContext, err error) (stri
 		return "", fmt.Errorf("item %q: %w", name, err)
 	}
 
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+	if isNetworkError(err) {
 		return "", &TransientError{Err: fmt.Errorf("item %q: %w", name, err)}
 	}
 	return "", fmt.Errorf("item %q: %w", name, err)
+}
+
+// isNetworkError reports whether err is a connection failure or a timeout.
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -1,6 +1,7 @@
-// Package triage turns one stored Jira ticket event into an outcome: it builds
-// the ticket context, evaluates the items the rules need, picks the first
-// matching rule and writes its fields back to the issue.
+// Package triage turns one stored Jira ticket event into an outcome: it
+// checks that the event's hook handles the issue, builds the ticket context,
+// evaluates the items the rules need, matches the hook's rule set and writes
+// the matched rules' actions back to the issue.
 package triage
 
 import (
@@ -11,11 +12,11 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
-	"github.com/fieldlink/fieldlink/rule"
 )
 
 // ItemEvaluator evaluates a connected item for a ticket, after the items it
@@ -24,9 +25,16 @@ type ItemEvaluator interface {
 	EvaluateWithDependencies(ctx context.Context, it fieldlink.Item, r item.Resolver, tc fieldlink.TicketContext) (fieldlink.ItemResult, error)
 }
 
-// IssueEditor writes fields to a Jira issue.
-type IssueEditor interface {
-	EditIssue(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error
+// JiraClient reads and writes Jira issues through a Jira datasource.
+// *jira.Client implements it.
+type JiraClient interface {
+	EditMeta(ctx context.Context, ds fieldlink.Datasource, key string) (map[string]jira.FieldMeta, error)
+	UpdateIssue(ctx context.Context, ds fieldlink.Datasource, key string, u jira.IssueUpdate) error
+	IssueFields(ctx context.Context, ds fieldlink.Datasource, key string, ids []string) (map[string]json.RawMessage, error)
+	AddComment(ctx context.Context, ds fieldlink.Datasource, key, text string, internal bool) error
+	Comments(ctx context.Context, ds fieldlink.Datasource, key string) ([]string, error)
+	AddRequestParticipants(ctx context.Context, ds fieldlink.Datasource, key string, accountIDs []string) error
+	User(ctx context.Context, ds fieldlink.Datasource, accountID string) (fieldlink.User, error)
 }
 
 // Store is the storage the processor reads configuration from and records
@@ -39,11 +47,12 @@ type Store interface {
 	fieldlink.EventStore
 }
 
-// Processor processes ticket events. Process is safe for concurrent use.
+// Processor processes ticket events. Process and Simulate are safe for
+// concurrent use.
 type Processor struct {
 	Store  Store
 	Items  ItemEvaluator
-	Jira   IssueEditor
+	Jira   JiraClient
 	Logger *slog.Logger
 }
 
@@ -51,6 +60,10 @@ type Processor struct {
 // unreachable, throttled or failing with a 5xx status.
 type TransientError struct {
 	Err error
+
+	// RetryAfter is the wait that Jira asked for with Retry-After, or zero
+	// when it asked for none and the queue's backoff applies.
+	RetryAfter time.Duration
 }
 
 // Error returns the wrapped error's message.
@@ -62,9 +75,15 @@ func (e *TransientError) Unwrap() error { return e.Err }
 // Process handles the event with the given ID. An event that is no longer
 // pending is left alone, so a job that runs twice writes to Jira once.
 //
-// When the failure is transient and final is false, Process returns a
-// *TransientError and leaves the event pending for a retry. Otherwise it
-// records the outcome (processed or failed) and returns nil.
+// Before the first write to Jira, Process stores the outcome with Writing
+// set while the event stays pending. When a later run finds that mark (the
+// earlier run crashed or failed after it), it reads the issue first and
+// skips the edit and the comments that already landed.
+//
+// When the failure is transient and final is false, Process records the
+// attempt, leaves the event pending and returns a *TransientError for a
+// retry. Otherwise it records the outcome (processed or failed) and returns
+// nil.
 func (p *Processor) Process(ctx context.Context, eventID int64, final bool) error {
 	ev, err := p.Store.FindEvent(ctx, eventID)
 	if err != nil {
@@ -75,11 +94,24 @@ func (p *Processor) Process(ctx context.Context, eventID int64, final bool) erro
 		return nil
 	}
 
-	outcome, err := p.route(ctx, ev)
+	var previous fieldlink.Outcome
+	if ev.Outcome != nil {
+		previous = *ev.Outcome
+	}
+	run := &run{processor: p, eventID: eventID, resume: previous.Writing}
+
+	outcome, err := p.process(ctx, run, ev)
+	outcome.Attempts = previous.Attempts + 1
 
 	var transient *TransientError
 	if errors.As(err, &transient) && !final {
-		p.logger().Warn("ticket event will be retried", "event", eventID, "issue", ev.IssueKey, "error", err)
+		outcome.Reason = err.Error()
+		outcome.Writing = run.writing || previous.Writing
+		p.logger().Warn("ticket event will be retried", "event", eventID, "issue", ev.IssueKey,
+			"attempt", outcome.Attempts, "retryAfter", transient.RetryAfter, "error", err)
+		if err := p.Store.FinishEvent(ctx, eventID, fieldlink.EventPending, outcome); err != nil {
+			return fmt.Errorf("record attempt %d of event %d: %w", outcome.Attempts, eventID, err)
+		}
 		return err
 	}
 
@@ -90,17 +122,18 @@ func (p *Processor) Process(ctx context.Context, eventID int64, final bool) erro
 		p.logger().Error("ticket event failed", "event", eventID, "issue", ev.IssueKey, "error", err)
 	} else {
 		p.logger().Info("ticket event processed", "event", eventID, "issue", ev.IssueKey,
-			"rule", outcome.Rule, "fields", outcome.FieldsWritten, "reason", outcome.Reason)
+			"rules", outcome.Rules, "fields", outcome.FieldsWritten, "labels", outcome.LabelsAdded,
+			"commented", outcome.Commented, "participants", outcome.ParticipantsAdded, "reason", outcome.Reason)
 	}
+	outcome.Writing = false
 	if err := p.Store.FinishEvent(ctx, eventID, status, outcome); err != nil {
 		return fmt.Errorf("record outcome of event %d: %w", eventID, err)
 	}
 	return nil
 }
 
-// route computes the outcome of one event. A returned error means the event
-// failed; the outcome still carries what was learned before the failure.
-func (p *Processor) route(ctx context.Context, ev fieldlink.Event) (fieldlink.Outcome, error) {
+// process routes the stored event and writes the planned actions.
+func (p *Processor) process(ctx context.Context, r *run, ev fieldlink.Event) (fieldlink.Outcome, error) {
 	hook, err := p.Store.FindHook(ctx, ev.HookID)
 	if err != nil {
 		return fieldlink.Outcome{IssueKey: ev.IssueKey}, fmt.Errorf("load hook %q: %w", ev.HookID, err)
@@ -110,68 +143,38 @@ func (p *Processor) route(ctx context.Context, ev fieldlink.Event) (fieldlink.Ou
 	if err != nil {
 		return fieldlink.Outcome{IssueKey: ev.IssueKey}, fmt.Errorf("parse stored webhook: %w", err)
 	}
-	outcome := fieldlink.Outcome{
-		IssueKey: wh.IssueKey,
-		Reporter: describeReporter(wh.Ticket.Reporter),
-		Items:    map[string]string{},
-	}
 
-	rules, err := p.Store.ListRules(ctx)
-	if err != nil {
-		return outcome, fmt.Errorf("list rules: %w", err)
-	}
-	if len(rules) == 0 {
-		outcome.Reason = "no rules are configured"
-		return outcome, nil
-	}
-
-	results, reason, err := p.evaluateItems(ctx, rules, wh.Ticket, outcome.Items)
-	if err != nil || reason != "" {
-		outcome.Reason = reason
+	plan, outcome, err := p.route(ctx, hook, wh, true)
+	if err != nil || plan == nil {
 		return outcome, err
 	}
 
-	matched, ok, err := rule.Match(rules, rule.Env{Context: wh.Ticket, Items: results})
-	if err != nil {
-		return outcome, err
-	}
-	if !ok {
-		outcome.Reason = "no rule matched " + describeItems(results)
-		return outcome, nil
-	}
-	outcome.Rule = matched.Name
-
-	if err := p.write(ctx, hook, wh.IssueKey, matched); err != nil {
-		return outcome, err
-	}
-	outcome.FieldsWritten = sortedKeys(matched.Fields)
-	return outcome, nil
+	err = r.write(ctx, plan, &outcome)
+	return outcome, err
 }
 
-// write sets the matched rule's fields on the issue through the hook's Jira
-// datasource.
-func (p *Processor) write(ctx context.Context, hook fieldlink.Hook, key string, r fieldlink.Rule) error {
-	if len(r.Fields) == 0 {
+// run is one processing of a stored event.
+type run struct {
+	processor *Processor
+	eventID   int64
+	// resume reports whether an earlier run marked the event as writing.
+	resume bool
+	// writing reports whether this run marked it.
+	writing bool
+}
+
+// markWriting stores the outcome with Writing set, the event still pending,
+// before the first write to Jira.
+func (r *run) markWriting(ctx context.Context, outcome fieldlink.Outcome) error {
+	if r.writing || r.resume {
 		return nil
 	}
-	if hook.JiraDatasourceID == "" {
-		return fmt.Errorf("hook %q has no Jira datasource to write fields with: set jiraDatasource on the hook", hook.Name)
+	outcome.Writing = true
+	if err := r.processor.Store.FinishEvent(ctx, r.eventID, fieldlink.EventPending, outcome); err != nil {
+		return fmt.Errorf("record that the write of event %d started: %w", r.eventID, err)
 	}
-	ds, err := p.Store.FindDatasource(ctx, hook.JiraDatasourceID)
-	if err != nil {
-		return fmt.Errorf("load Jira datasource of hook %q: %w", hook.Name, err)
-	}
-
-	// A Jira edit error already names the issue and Jira's messages.
-	err = p.Jira.EditIssue(ctx, ds, key, r.Fields)
-	var editErr *jira.EditError
-	if errors.As(err, &editErr) && editErr.Retryable {
-		return &TransientError{Err: err}
-	}
-	if err != nil && editErr == nil {
-		return fmt.Errorf("edit issue %s: %w", key, err)
-	}
-	return err
+	r.writing = true
+	return nil
 }
 
 func describeReporter(u *fieldlink.User) string {

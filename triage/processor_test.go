@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/item"
@@ -27,24 +27,44 @@ func (f *fakeItems) EvaluateWithDependencies(_ context.Context, _ fieldlink.Item
 	return f.EvaluateFunc(tc)
 }
 
-// fakeJira is an IssueEditor that records edits.
-type fakeJira struct {
-	EditFunc func(key string, fields map[string]json.RawMessage) error
-	edits    atomic.Int32
+// testStore is the SQLite store with the hook and rules a test sets, so
+// that tests need not wait for every hook and rule setting to be stored, and
+// with a FinishEvent that a test can make fail.
+type testStore struct {
+	*sqlite.DB
+	hook           *fieldlink.Hook
+	rules          []fieldlink.Rule
+	FinishFailFunc func(status fieldlink.EventStatus) error
 }
 
-func (f *fakeJira) EditIssue(_ context.Context, _ fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
-	f.edits.Add(1)
-	if f.EditFunc == nil {
-		return nil
+func (s *testStore) FindHook(ctx context.Context, id string) (fieldlink.Hook, error) {
+	if s.hook != nil && s.hook.ID == id {
+		return *s.hook, nil
 	}
-	return f.EditFunc(key, fields)
+	return s.DB.FindHook(ctx, id)
+}
+
+func (s *testStore) ListRules(ctx context.Context) ([]fieldlink.Rule, error) {
+	if s.rules != nil {
+		return s.rules, nil
+	}
+	return s.DB.ListRules(ctx)
+}
+
+func (s *testStore) FinishEvent(ctx context.Context, id int64, status fieldlink.EventStatus, outcome fieldlink.Outcome) error {
+	if s.FinishFailFunc != nil {
+		if err := s.FinishFailFunc(status); err != nil {
+			return err
+		}
+	}
+	return s.DB.FinishEvent(ctx, id, status, outcome)
 }
 
 type setup struct {
 	db        *sqlite.DB
+	store     *testStore
 	items     *fakeItems
-	jira      *fakeJira
+	site      *jiraSite
 	processor *Processor
 	hook      fieldlink.Hook
 }
@@ -65,8 +85,9 @@ func newSetup(t *testing.T) *setup {
 	}
 	t.Cleanup(func() { db.Close() })
 
+	site := newJiraSite(t)
 	graphDS := fieldlink.Datasource{Name: "Graph", BaseURL: "http://127.0.0.1:1/v1.0", Auth: fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "t"}}
-	jiraDS := fieldlink.Datasource{Name: "Jira", BaseURL: "http://127.0.0.1:2", Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "a@example.com", Password: "p"}}
+	jiraDS := fieldlink.Datasource{Name: "Jira", BaseURL: site.srv.URL, AllowLoopback: true, Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "a@example.com", Password: "p"}}
 	for _, ds := range []*fieldlink.Datasource{&graphDS, &jiraDS} {
 		if err := db.CreateDatasource(ctx, ds); err != nil {
 			t.Fatal(err)
@@ -87,9 +108,17 @@ func newSetup(t *testing.T) *setup {
 		t.Fatal(err)
 	}
 
-	s := &setup{db: db, items: &fakeItems{}, jira: &fakeJira{}, hook: hook}
-	s.processor = &Processor{Store: db, Items: s.items, Jira: s.jira}
+	store := &testStore{DB: db}
+	s := &setup{db: db, store: store, items: &fakeItems{}, site: site, hook: hook}
+	s.processor = &Processor{Store: store, Items: s.items, Jira: jira.NewClient(siteUpstream{client: site.srv.Client()})}
 	return s
+}
+
+// setHook replaces the hook's settings, keeping its ID and datasource.
+func (s *setup) setHook(change func(h *fieldlink.Hook)) {
+	h := s.hook
+	change(&h)
+	s.store.hook = &h
 }
 
 // storeEvent stores a webhook for the issue with the given reporter email
@@ -141,11 +170,6 @@ func TestProcessRoutesMatchingOffice(t *testing.T) {
 	s.items.EvaluateFunc = func(tc fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
 	}
-	var gotKey string
-	s.jira.EditFunc = func(key string, fields map[string]json.RawMessage) error {
-		gotKey = key
-		return nil
-	}
 	id := s.storeEvent(t, "ITH-1", "ada@fabrikam.example")
 
 	if err := s.processor.Process(context.Background(), id, false); err != nil {
@@ -156,8 +180,8 @@ func TestProcessRoutesMatchingOffice(t *testing.T) {
 	if ev.Status != fieldlink.EventProcessed {
 		t.Errorf("status = %q, want processed", ev.Status)
 	}
-	if gotKey != "ITH-1" {
-		t.Errorf("edited issue %q, want ITH-1", gotKey)
+	if got := string(s.site.issue("ITH-1").fields["customfield_10050"]); !strings.Contains(got, `"value":"EMEA Service Desk"`) {
+		t.Errorf("customfield_10050 of ITH-1 = %s, want EMEA Service Desk", got)
 	}
 	if ev.Outcome.Rule != "Paris office" {
 		t.Errorf("rule = %q, want Paris office", ev.Outcome.Rule)
@@ -183,7 +207,7 @@ func TestProcessTwiceEditsOnce(t *testing.T) {
 		}
 	}
 
-	if n := s.jira.edits.Load(); n != 1 {
+	if n := s.site.puts; n != 1 {
 		t.Errorf("issue edited %d times, want 1", n)
 	}
 }
@@ -217,7 +241,7 @@ func TestProcessNoRuleMatched(t *testing.T) {
 			if ev.Outcome.Reason != tt.want {
 				t.Errorf("reason = %q, want %q", ev.Outcome.Reason, tt.want)
 			}
-			if n := s.jira.edits.Load(); n != 0 {
+			if n := s.site.puts; n != 0 {
 				t.Errorf("issue edited %d times, want 0", n)
 			}
 		})
@@ -269,9 +293,7 @@ func TestProcessTransientThenFinal(t *testing.T) {
 	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
 	}
-	s.jira.EditFunc = func(string, map[string]json.RawMessage) error {
-		return &jira.EditError{IssueKey: "ITH-4", Status: 429, Retryable: true, Messages: []string{"Rate limit exceeded."}}
-	}
+	s.site.failNext("PUT issue", 429, 429)
 	id := s.storeEvent(t, "ITH-4", "ada@fabrikam.example")
 
 	err := s.processor.Process(context.Background(), id, false)
@@ -279,14 +301,24 @@ func TestProcessTransientThenFinal(t *testing.T) {
 	if !errors.As(err, &transient) {
 		t.Fatalf("first attempt error = %v, want a *TransientError", err)
 	}
-	if ev := s.event(t, id); ev.Status != fieldlink.EventPending {
+	if transient.RetryAfter != 30*time.Second {
+		t.Errorf("RetryAfter = %v, want Jira's 30s", transient.RetryAfter)
+	}
+	ev := s.event(t, id)
+	if ev.Status != fieldlink.EventPending {
 		t.Errorf("status after a transient failure = %q, want pending", ev.Status)
+	}
+	if ev.Outcome == nil || ev.Outcome.Attempts != 1 || !ev.Outcome.Writing {
+		t.Errorf("outcome after a transient failure = %+v, want attempt 1 and the write marked as started", ev.Outcome)
 	}
 
 	if err := s.processor.Process(context.Background(), id, true); err != nil {
 		t.Fatalf("final attempt: %v", err)
 	}
-	ev := s.event(t, id)
+	ev = s.event(t, id)
+	if ev.Outcome.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2", ev.Outcome.Attempts)
+	}
 	if ev.Status != fieldlink.EventFailed {
 		t.Errorf("status after the final attempt = %q, want failed", ev.Status)
 	}
@@ -300,11 +332,7 @@ func TestProcessJiraFieldErrorIsFinal(t *testing.T) {
 	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
 		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
 	}
-	s.jira.EditFunc = func(string, map[string]json.RawMessage) error {
-		return &jira.EditError{IssueKey: "ITH-5", Status: 400, FieldErrors: map[string]string{
-			"customfield_10050": "Field 'customfield_10050' cannot be set. It is not on the appropriate screen, or unknown.",
-		}}
-	}
+	s.site.failNext("PUT issue", 400)
 	id := s.storeEvent(t, "ITH-5", "ada@fabrikam.example")
 
 	if err := s.processor.Process(context.Background(), id, false); err != nil {
@@ -315,8 +343,8 @@ func TestProcessJiraFieldErrorIsFinal(t *testing.T) {
 	if ev.Status != fieldlink.EventFailed {
 		t.Errorf("status = %q, want failed", ev.Status)
 	}
-	if !strings.Contains(ev.Outcome.Reason, "not on the appropriate screen") {
-		t.Errorf("reason = %q, want Jira's field message", ev.Outcome.Reason)
+	if !strings.Contains(ev.Outcome.Reason, "PUT issue failed with 400") || !strings.Contains(ev.Outcome.Reason, "ITH-5") {
+		t.Errorf("reason = %q, want Jira's message and the issue", ev.Outcome.Reason)
 	}
 }
 
@@ -337,7 +365,7 @@ func TestClassifyItemError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reason, err := classifyItemError("Reporter office", visible, tt.err)
+			reason, err := classifyItemError("Reporter office", visible, tt.err, "")
 
 			if (reason != "") != tt.wantReason {
 				t.Errorf("reason = %q, want a reason: %v", reason, tt.wantReason)
