@@ -183,9 +183,12 @@ func commentJSON(is *issue, c *comment, base string) map[string]any {
 		"author":       author,
 		"updateAuthor": author,
 		"body":         c.Body,
-		"created":      formatTime(c.Created),
-		"updated":      formatTime(c.Created),
-		"jsdPublic":    !c.Internal,
+		// The document declares these date-time (RFC 3339), so they use
+		// serverInfo's layout rather than the issue fields' one.
+		// NOTE: live Jira Cloud is reported to write "+0000" offsets here too.
+		"created":   c.Created.Format(rfc3339Millis),
+		"updated":   c.Created.Format(rfc3339Millis),
+		"jsdPublic": !c.Internal,
 	}
 	if len(c.properties) > 0 {
 		m["properties"] = c.properties
@@ -217,8 +220,12 @@ func documentText(raw json.RawMessage) (string, string) {
 	return text, ""
 }
 
-// nodeText joins the text of a node and its descendants.
+// nodeText joins the text of a node and its descendants, with a newline
+// for each hard break.
 func nodeText(n adfNode) string {
+	if n.Type == "hardBreak" {
+		return "\n"
+	}
 	var b strings.Builder
 	b.WriteString(n.Text)
 	for _, child := range n.Content {

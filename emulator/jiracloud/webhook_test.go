@@ -73,6 +73,7 @@ func newEmulator(t *testing.T, statuses ...int) (*jiracloud.Server, *httptest.Se
 	hook := httptest.NewServer(rc)
 	t.Cleanup(hook.Close)
 	emu.RegisterWebhook(hook.URL+"/hooks/jira", hookSecret)
+	t.Cleanup(emu.Close)
 
 	return emu, srv, rc
 }
