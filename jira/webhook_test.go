@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -258,6 +259,107 @@ func TestDeliveryID(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := jira.DeliveryID(tt.header, tt.hook); got != tt.want {
 				t.Errorf("DeliveryID() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseWebhookChangelog(t *testing.T) {
+	body := `{"timestamp": 1733338800123, "webhookEvent": "jira:issue_updated",
+		"issue": {"id": "10001", "key": "ITH-1", "fields": {}},
+		"changelog": {"id": "10100", "items": [
+			{"field": "Support group", "fieldtype": "custom", "fieldId": "customfield_10050",
+			 "from": null, "fromString": null, "to": "10101", "toString": "Paris IT"},
+			{"field": "labels", "fieldtype": "jira", "from": null, "fromString": "", "to": null, "toString": "vip"}]}}`
+
+	w, err := jira.ParseWebhook([]byte(body))
+	if err != nil {
+		t.Fatalf("ParseWebhook() error = %v", err)
+	}
+
+	want := []jira.ChangedField{
+		{FieldID: "customfield_10050", Field: "Support group", FieldType: "custom", To: "10101", ToString: "Paris IT"},
+		{FieldID: "labels", Field: "labels", FieldType: "jira", ToString: "vip"},
+	}
+	if diff := cmp.Diff(want, w.Changelog); diff != "" {
+		t.Errorf("Changelog (-want +got):\n%s", diff)
+	}
+
+	created, err := jira.ParseWebhook([]byte(createdBody(`"adele.vance@fabrikam.example"`)))
+	if err != nil {
+		t.Fatalf("ParseWebhook() error = %v", err)
+	}
+	if created.Changelog != nil {
+		t.Errorf("Changelog of issue_created = %+v, want none", created.Changelog)
+	}
+}
+
+func TestParseIssueShapes(t *testing.T) {
+	issue := `{"id": 10042, "key": "ITH-42", "fields": {
+		"updated": "2025-03-04T09:30:11.662+0100",
+		"project": {"key": "ITH"},
+		"reporter": {"accountId": "712020:priya", "emailAddress": "priya.nair@fabrikam.example"}}}`
+	updated := time.Date(2025, 3, 4, 8, 30, 11, 662e6, time.UTC).UnixMilli()
+
+	tests := []struct {
+		name string
+		body string
+		user string
+	}{
+		{"Jira format", `{"issue": ` + issue + `}`, ""},
+		{"Automation format", issue, ""},
+		{"Jira format with user", `{"issue": ` + issue + `, "user": {"accountId": "712020:agent"}}`, "712020:agent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, err := jira.ParseIssue([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("ParseIssue() error = %v", err)
+			}
+			if w.IssueID != "10042" || w.IssueKey != "ITH-42" || w.Event != "" || w.Timestamp != updated {
+				t.Errorf("ParseIssue() = id %q key %q event %q timestamp %d, want 10042 ITH-42, no event, %d",
+					w.IssueID, w.IssueKey, w.Event, w.Timestamp, updated)
+			}
+			if w.Ticket.Reporter == nil || w.Ticket.Reporter.EmailAddress != "priya.nair@fabrikam.example" {
+				t.Errorf("Reporter = %+v", w.Ticket.Reporter)
+			}
+			if w.Ticket.Project["key"] != "ITH" {
+				t.Errorf("Project = %v, want key ITH", w.Ticket.Project)
+			}
+			gotUser := ""
+			if w.Ticket.CurrentUser != nil {
+				gotUser = w.Ticket.CurrentUser.AccountID
+			}
+			if gotUser != tt.user {
+				t.Errorf("CurrentUser = %q, want %q", gotUser, tt.user)
+			}
+			if _, ok := w.Raw["issue"].(map[string]any); !ok {
+				t.Errorf("Raw = %v, want the issue under \"issue\"", w.Raw)
+			}
+		})
+	}
+}
+
+func TestParseIssueInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string
+	}{
+		{"empty", "", "request body is empty"},
+		{"not an object", `[1]`, "not a JSON object"},
+		{"no issue", `{"webhookEvent": "x"}`, "no issue object"},
+		{"no key", `{"issue": {"fields": {}}}`, "has no key"},
+		{"no fields", `{"issue": {"key": "ITH-1"}}`, "has no fields object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := jira.ParseIssue([]byte(tt.body))
+			if fieldlink.ErrorCode(err) != fieldlink.EInvalid {
+				t.Fatalf("ParseIssue() error = %v, want code %s", err, fieldlink.EInvalid)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tt.want) || !strings.Contains(msg, "Issue data (Jira format)") {
+				t.Errorf("error = %q, want %q and how to configure the action", msg, tt.want)
 			}
 		})
 	}
