@@ -135,11 +135,21 @@ func (s *setup) storeEvent(t *testing.T, key, email string) int64 {
 // storePayload stores a webhook with the given issue fields.
 func (s *setup) storePayload(t *testing.T, key string, fields map[string]any) int64 {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{
-		"timestamp":    1733300000000,
-		"webhookEvent": "jira:issue_created",
-		"issue":        map[string]any{"id": "10001", "key": key, "fields": fields},
-	})
+	return s.storeWebhook(t, key, map[string]any{"webhookEvent": "jira:issue_created"}, fields)
+}
+
+// errMissingEmail is an item's error for a reporter without an email.
+var errMissingEmail = &item.MissingValueError{Expr: "reporter.emailAddress"}
+
+// storeWebhook stores a webhook body with the members of head and the issue
+// with the fields.
+func (s *setup) storeWebhook(t *testing.T, key string, head, fields map[string]any) int64 {
+	t.Helper()
+	webhook := map[string]any{"timestamp": 1733300000000, "issue": map[string]any{"id": "10001", "key": key, "fields": fields}}
+	for name, value := range head {
+		webhook[name] = value
+	}
+	body, _ := json.Marshal(webhook)
 
 	ctx := context.Background()
 	tx, err := s.db.SQL().BeginTx(ctx, nil)
