@@ -23,14 +23,25 @@ func (fakeItems) EvaluateWithDependencies(context.Context, fieldlink.Item, item.
 	return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris", Rows: 1}, nil
 }
 
-// fakeJira counts edits and fails the first failures of them with a
-// retryable Jira error.
+// fakeJira counts issue updates and fails the first failures of them with
+// a retryable Jira error. Every field is on the edit screen, and the issue
+// holds no field values yet.
 type fakeJira struct {
+	triage.JiraClient // nil: a call the processor should not make panics.
+
 	failures atomic.Int32
 	edits    atomic.Int32
 }
 
-func (f *fakeJira) EditIssue(_ context.Context, _ fieldlink.Datasource, key string, _ map[string]json.RawMessage) error {
+func (f *fakeJira) EditMeta(context.Context, fieldlink.Datasource, string) (map[string]jira.FieldMeta, error) {
+	return map[string]jira.FieldMeta{"customfield_10050": {Name: "Support group"}, "labels": {Name: "Labels"}}, nil
+}
+
+func (f *fakeJira) IssueFields(context.Context, fieldlink.Datasource, string, []string) (map[string]json.RawMessage, error) {
+	return map[string]json.RawMessage{}, nil
+}
+
+func (f *fakeJira) UpdateIssue(_ context.Context, _ fieldlink.Datasource, key string, _ jira.IssueUpdate) error {
 	if f.failures.Add(-1) >= 0 {
 		return &jira.EditError{IssueKey: key, Status: 503, Retryable: true}
 	}

@@ -3,7 +3,6 @@ package queue
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -15,15 +14,15 @@ import (
 	"github.com/fieldlink/fieldlink/triage"
 )
 
-// funcEditor is an issue editor whose EditIssue calls EditIssueFunc. The
-// embedded interface is nil, so any other call panics and fails the test.
-type funcEditor struct {
-	triage.IssueEditor
-	EditIssueFunc func(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error
+// funcJira is a Jira client whose UpdateIssue calls UpdateIssueFunc, on top
+// of fakeJira's edit screen and empty issue.
+type funcJira struct {
+	fakeJira
+	UpdateIssueFunc func(ctx context.Context, ds fieldlink.Datasource, key string, u jira.IssueUpdate) error
 }
 
-func (f *funcEditor) EditIssue(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
-	return f.EditIssueFunc(ctx, ds, key, fields)
+func (f *funcJira) UpdateIssue(ctx context.Context, ds fieldlink.Datasource, key string, u jira.IssueUpdate) error {
+	return f.UpdateIssueFunc(ctx, ds, key, u)
 }
 
 func TestReplayFailedEvent(t *testing.T) {
@@ -36,7 +35,7 @@ func TestReplayFailedEvent(t *testing.T) {
 	// The first edit fails for good (Jira rejects the value), every later
 	// one succeeds: an admin fixed the field in Jira, then replays.
 	var calls atomic.Int32
-	editor := &funcEditor{EditIssueFunc: func(_ context.Context, _ fieldlink.Datasource, key string, _ map[string]json.RawMessage) error {
+	editor := &funcJira{UpdateIssueFunc: func(_ context.Context, _ fieldlink.Datasource, key string, _ jira.IssueUpdate) error {
 		if calls.Add(1) == 1 {
 			return &jira.EditError{IssueKey: key, Status: 400, Messages: []string{"Option id 'null' is not valid"}}
 		}
@@ -69,7 +68,7 @@ func TestReplayFailedEvent(t *testing.T) {
 		t.Errorf("status after replay = %q, want processed (outcome %+v)", replayed.Status, replayed.Outcome)
 	}
 	if n := calls.Load(); n != 2 {
-		t.Errorf("EditIssue called %d times, want 2 (the failure and the replay)", n)
+		t.Errorf("UpdateIssue called %d times, want 2 (the failure and the replay)", n)
 	}
 }
 
