@@ -6,6 +6,8 @@
 //	fieldlink serve [flags]   run the server for real use
 //	fieldlink demo [--once]   run the end-to-end demo on loopback
 //	fieldlink datasource ...  manage datasources through the REST API
+//	fieldlink rule ...        list, create, delete or simulate routing rules
+//	fieldlink event ...       list, show or replay ticket events
 //	fieldlink doctor          report expiring secrets and unhealthy datasources
 //	fieldlink keys ...        show or rotate the master keys
 //	fieldlink version         print the version
@@ -82,6 +84,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "datasource":
 		return runDatasource(ctx, args[1:], stdout, stderr)
+	case "event":
+		return runEvent(ctx, args[1:], stdout, stderr)
+	case "rule":
+		return runRule(ctx, args[1:], stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "keys":
@@ -104,6 +110,8 @@ Commands:
   serve       run the server (see "fieldlink serve -h")
   demo        run the end-to-end demo against built-in emulators (see "fieldlink demo -h")
   datasource  create, list, show, update, delete or test datasources (see "fieldlink datasource -h")
+  rule        list, create, delete or simulate routing rules (see "fieldlink rule -h")
+  event       list, show or replay ticket events (see "fieldlink event -h")
   doctor      report expiring secrets and certificates, unhealthy datasources and warnings
   keys        show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
   version     print the version
