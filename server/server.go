@@ -214,6 +214,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		ValidateItemFunc:      item.Validate,
 		ValidateRuleFunc:      rule.Validate,
 		Queue:                 q,
+		Simulator:             processor,
 		Metrics:               metrics.Handler(metrics.Options{Datasources: s.db, Logger: logger}),
 		PublicURL:             cfg.PublicURL,
 		AdminTokenHash:        adminHash,
