@@ -18,7 +18,7 @@ import (
 	"github.com/fieldlink/fieldlink/jira"
 )
 
-// recordingSite responds to each request with a canned Jira answer and
+// recordingSite responds to each request with a canned Jira response and
 // records the bodies it got, by method and path.
 type recordingSite struct {
 	mu     sync.Mutex

@@ -11,9 +11,8 @@ import (
 )
 
 // AddRequestParticipants adds the accounts as participants of the Jira
-// Service Management request key, with
-// POST /rest/servicedeskapi/request/{key}/participant with {"accountIds":
-// […]}. Errors are those of EditIssue.
+// Service Management request key by sending {"accountIds": […]} to
+// POST /rest/servicedeskapi/request/{key}/participant. Errors are those of EditIssue.
 func (c *Client) AddRequestParticipants(ctx context.Context, ds fieldlink.Datasource, key string, accountIDs []string) error {
 	if len(accountIDs) == 0 {
 		return nil

@@ -17,7 +17,7 @@ const (
 )
 
 // fillReporterEmail returns tc with the reporter's email found through the
-// hook's EmailFallback when Jira hid it. note says why the email is still
+// hook's EmailFallback when Jira hid it. note explains why the email is still
 // hidden, for the reason of an item that needs it; it is "" when the
 // email is visible or the hook has no fallback.
 func (p *Processor) fillReporterEmail(ctx context.Context, hook fieldlink.Hook, tc fieldlink.TicketContext) (fieldlink.TicketContext, string, error) {

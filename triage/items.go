@@ -18,7 +18,7 @@ import (
 // evaluateItems evaluates every item the rules refer to, each after the
 // items it depends on, and records each item's text in texts. A non-empty
 // reason means the ticket cannot be routed and explains why; an error means
-// the event failed or should be retried. emailNote says why a hidden
+// the event failed or should be retried. emailNote explains why a hidden
 // reporter email was not found through the hook's email fallback.
 func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, tc fieldlink.TicketContext, texts map[string]string, emailNote string) (map[string]fieldlink.ItemResult, string, error) {
 	names, err := rule.ItemNames(rules)
@@ -140,7 +140,7 @@ func rulesNaming(rules []fieldlink.Rule, itemName string) string {
 
 // classifyItemError sorts an item failure into a reason the ticket cannot be
 // routed (the lookup could not be made), a final error, or a transient error.
-// emailNote, when set, says why the hook's email fallback found no email.
+// emailNote, when set, explains why the hook's email fallback found no email.
 func classifyItemError(name string, tc fieldlink.TicketContext, err error, emailNote string) (string, error) {
 	var missing *item.MissingValueError
 	if errors.As(err, &missing) {

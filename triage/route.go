@@ -12,7 +12,7 @@ import (
 	"github.com/fieldlink/fieldlink/rule"
 )
 
-// plan is what processing would write to one issue.
+// plan is the set of writes that processing makes to one issue.
 type plan struct {
 	hook    fieldlink.Hook
 	ds      fieldlink.Datasource

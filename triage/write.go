@@ -52,9 +52,9 @@ func (r *run) write(ctx context.Context, pl *plan, outcome *fieldlink.Outcome) e
 	outcome.Commented = len(a.Comments) > 0
 
 	if len(a.RequestParticipants) > 0 {
-		// NOTE: participants are added again on a resumed run, which
-		// relies on Jira keeping an account that already participates;
-		// that was not checked against a live site.
+		// NOTE: a resumed run adds the participants again. It relies on
+		// Jira keeping an account that already participates, which was
+		// not checked against a live site.
 		if err := p.Jira.AddRequestParticipants(ctx, pl.ds, pl.key, a.RequestParticipants); err != nil {
 			return jiraFailure(wrapIssue(pl.key, "add request participants to", err))
 		}
