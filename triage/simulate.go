@@ -47,28 +47,16 @@ func (p *Processor) Simulate(ctx context.Context, hook fieldlink.Hook, payload [
 }
 
 // parsePayload decodes a webhook body, or a bare issue, which it reports
-// with bare set.
-//
-// NOTE: a bare issue is wrapped as a jira:issue_created webhook here; once
-// package jira parses bare issues itself (ParseIssue), this should use it.
+// with bare set. A body with a webhookEvent member is a webhook.
 func parsePayload(payload []byte) (jira.Webhook, bool, error) {
 	var head struct {
-		WebhookEvent string          `json:"webhookEvent"`
-		Key          string          `json:"key"`
-		Fields       json.RawMessage `json:"fields"`
+		WebhookEvent string `json:"webhookEvent"`
 	}
-	if err := json.Unmarshal(payload, &head); err != nil || head.WebhookEvent != "" || head.Key == "" || head.Fields == nil {
+	if err := json.Unmarshal(payload, &head); err != nil || head.WebhookEvent != "" {
 		wh, err := jira.ParseWebhook(payload)
 		return wh, false, err
 	}
 
-	wrapped, err := json.Marshal(map[string]any{
-		"webhookEvent": fieldlink.EventIssueCreated,
-		"issue":        json.RawMessage(payload),
-	})
-	if err != nil {
-		return jira.Webhook{}, false, fieldlink.Errorf(fieldlink.EInvalid, "issue body is not valid JSON: %v", err)
-	}
-	wh, err := jira.ParseWebhook(wrapped)
+	wh, err := jira.ParseIssue(payload)
 	return wh, true, err
 }
