@@ -30,6 +30,8 @@ type SimulateBody struct {
 
 	// Payloads are Jira webhook bodies or bare Jira issues
 	// ({"id", "key", "fields"}).
+	// NOTE: the whole request is bounded by Options.MaxBodyBytes (1 MiB by
+	// default), so large payloads must be stored events or sent in batches.
 	Payloads []json.RawMessage `json:"payloads,omitempty"`
 
 	// Recent simulates the hook's most recent stored events, newest first.
@@ -125,13 +127,13 @@ func (s *Server) simulateRules(w http.ResponseWriter, r *http.Request) {
 
 // simulationInputs returns the payloads a simulation request names.
 func (s *Server) simulationInputs(ctx context.Context, body SimulateBody) ([]simulationInput, error) {
-	given := 0
+	sources := 0
 	for _, set := range []bool{len(body.Events) > 0, len(body.Payloads) > 0, body.Recent != 0} {
 		if set {
-			given++
+			sources++
 		}
 	}
-	if given != 1 {
+	if sources != 1 {
 		return nil, invalidf("give exactly one of events (event ids), payloads (Jira webhook or issue bodies) or recent (a number of recent events)")
 	}
 

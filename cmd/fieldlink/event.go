@@ -152,9 +152,9 @@ func parseEventID(fs *flag.FlagSet, args []string) (int64, error) {
 	return id, nil
 }
 
-// parseOne parses the flags and returns the one positional argument, which
-// what describes in the error when it is missing.
-func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
+// parseOne parses the flags and returns the one positional argument. The
+// error for a missing argument says the command needs description.
+func parseOne(fs *flag.FlagSet, args []string, description string) (string, error) {
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return "", err
@@ -169,7 +169,7 @@ func parseOne(fs *flag.FlagSet, args []string, what string) (string, error) {
 	case 1:
 		return positional[0], nil
 	case 0:
-		return "", fmt.Errorf("%s needs %s", fs.Name(), what)
+		return "", fmt.Errorf("%s needs %s", fs.Name(), description)
 	}
 	return "", fmt.Errorf("%s takes one argument, got %q", fs.Name(), positional)
 }
