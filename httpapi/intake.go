@@ -105,9 +105,9 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, IntakeBody{Status: "accepted", Event: ev.ID})
 }
 
-// parseDelivery decodes a webhook body and returns the payload to store. An
-// admin webhook body is stored as it came. A Jira Automation call may send
-// a webhook body too, or the bare issue data; the latter becomes a
+// parseDelivery decodes a webhook body and returns the payload to store.
+// Webhook bodies, from an admin webhook or from Jira Automation, are stored
+// as they came. Issue data from Jira Automation is stored as a
 // jira:issue_created webhook body, so that processing reads every stored
 // event the same way.
 func parseDelivery(body []byte, automation bool) (jira.Webhook, []byte, error) {
@@ -187,8 +187,8 @@ func inProjects(h fieldlink.Hook, project string) bool {
 
 // findAutomationHook returns the hook named in the path when the request's
 // automation token matches the hook's AutomationTokenHash. It writes the
-// error response itself otherwise. The log records the reason; the response
-// does not tell an unknown token from a hook without one.
+// error response itself otherwise. The log records the reason, but the
+// response is the same for a wrong token and a hook without one.
 func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hookID string) (fieldlink.Hook, bool) {
 	unauthorized := func(reason, hint string) {
 		s.log.Warn("webhook rejected: "+reason, "hook", hookID, "automation", true)
@@ -263,7 +263,7 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 	return fieldlink.Hook{}, false
 }
 
-// rejectHookLookup logs and answers a failed look-up of the hook in the
+// rejectHookLookup logs and responds to a failed look-up of the hook in the
 // path: 404 for an unknown hook, 500 for a store failure.
 func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID string, err error) {
 	if fieldlink.ErrorCode(err) == fieldlink.ENotFound {

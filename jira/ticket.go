@@ -101,7 +101,8 @@ func str(m map[string]any, key string) string {
 // "2025-03-04T09:30:11.662+0100".
 const issueTimeLayout = "2006-01-02T15:04:05.000-0700"
 
-// chooseIssueData tells an admin how to configure the Automation action.
+// chooseIssueData is the hint that names the body to choose in the
+// Automation action.
 const chooseIssueData = `in the rule's "Send web request" action, choose "Issue data (Jira format)" as the web request body`
 
 // ParseIssue decodes the body that Jira Automation's "Send web request"
@@ -112,8 +113,8 @@ const chooseIssueData = `in the rule's "Send web request" action, choose "Issue 
 //
 // Event is empty, because such a body names no event. Timestamp is the
 // issue's fields.updated in milliseconds since the Unix epoch, or zero when
-// the issue has none, so that DeliveryID tells two calls for one change of
-// an issue from calls for different changes. Raw is the body in webhook
+// the issue has none, so that DeliveryID gives repeated calls for one
+// change of an issue the same key. Raw is the body in webhook
 // form, {"issue": …} with the "user" member when there is one.
 //
 // NOTE: both shapes follow Atlassian's published example payloads; no body

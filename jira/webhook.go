@@ -158,7 +158,7 @@ func DeliveryID(h http.Header, w Webhook) string {
 // values are empty strings here.
 type ChangedField struct {
 	// FieldID is the field's ID, such as "customfield_10050" or "labels".
-	// Jira omits fieldId in some older items; Field is used then.
+	// Jira omits fieldId in some older items, and Field is used then.
 	FieldID string
 	// Field is the field's name for a custom field ("Support group") and
 	// its ID for a system field ("labels").
@@ -171,7 +171,7 @@ type ChangedField struct {
 	From string
 	To   string
 	// FromString and ToString are the old and new values as people see
-	// them; labels are separated by spaces.
+	// them, with labels separated by spaces.
 	FromString string
 	ToString   string
 }

@@ -22,8 +22,8 @@ const internalProperty = "sd.public.comment"
 
 // Jira's messages for a rejected comment body.
 //
-// NOTE: these follow messages reported from Jira Cloud; they were not
-// checked against a live site.
+// NOTE: these follow messages reported from Jira Cloud and were not checked
+// against a live site.
 const (
 	msgCommentEmpty   = "Comment body can not be empty!"
 	msgCommentInvalid = "Comment body is not valid!"
@@ -100,6 +100,7 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request, email string
 		err = json.Unmarshal(raw, &req)
 	}
 	if err != nil {
+		s.opts.Logger.Debug("comment rejected: invalid body", "issue", r.PathValue("issueIdOrKey"), "err", err)
 		writeErrors(w, http.StatusBadRequest, []string{msgInvalidPayload}, nil)
 		return
 	}

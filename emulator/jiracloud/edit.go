@@ -64,8 +64,8 @@ func (s *Server) editIssue(w http.ResponseWriter, r *http.Request, email string)
 	}
 
 	// An edit through the REST API sends jira:issue_updated like any other
-	// edit, with the API user as the actor, so a receiver sees its own
-	// writes come back.
+	// edit, with the API user as the actor, so that a receiver gets its own
+	// writes back as events.
 	deliveries, err := s.applyChanges(is, changes, Account{Email: email}, base)
 	edit := maps.Clone(req.Fields)
 	if edit == nil {

@@ -14,8 +14,8 @@ type fault struct {
 
 // ThrottleNext makes the next n REST requests fail with 429 Too Many
 // Requests, as Jira Cloud's rate limiter does, after the failures already
-// queued. retryAfter is sent as the Retry-After header value, such as "2";
-// empty sends no header.
+// queued. retryAfter is sent as the Retry-After header value, such as "2",
+// and an empty one sends no header.
 func (s *Server) ThrottleNext(n int, retryAfter string) {
 	s.queueFaults(n, fault{status: http.StatusTooManyRequests, retryAfter: retryAfter})
 }
@@ -53,8 +53,8 @@ func (s *Server) nextFault() (fault, bool) {
 // limiting guide lists: Retry-After, X-RateLimit-Reset (the time of the
 // request plus Retry-After, in ISO 8601 to the minute) and RateLimit-Reason.
 //
-// NOTE: the guide documents the headers, not the body; the errorMessages
-// texts here are the emulator's own.
+// NOTE: the guide documents the headers but not the body, so the
+// errorMessages texts here are the emulator's own.
 func (s *Server) writeFault(w http.ResponseWriter, f fault) {
 	message := "Internal server error"
 	switch f.status {

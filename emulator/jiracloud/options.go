@@ -65,7 +65,8 @@ type Options struct {
 	ReporterOfficeOffScreen bool
 
 	// Spec, when set, checks every REST request and its response against
-	// Jira's OpenAPI document; SpecViolations returns what did not conform.
+	// Jira's OpenAPI document, and SpecViolations returns what did not
+	// conform.
 	// Defaults to nil, no check, which is what the demo runs with.
 	Spec *Spec
 }

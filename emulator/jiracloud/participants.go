@@ -41,6 +41,7 @@ func (s *Server) addParticipants(w http.ResponseWriter, r *http.Request, email s
 		err = json.Unmarshal(raw, &req)
 	}
 	if err != nil {
+		s.opts.Logger.Debug("participants rejected: invalid body", "issue", r.PathValue("issueIdOrKey"), "err", err)
 		writeServiceDeskError(w, http.StatusBadRequest, "The request body is not valid JSON with an accountIds array.")
 		return
 	}
@@ -132,8 +133,8 @@ func (s *Server) participantsJSON(is *issue, base, path string) map[string]any {
 // writeServiceDeskError sends Jira Service Management's error body, which
 // differs from the platform API's errorMessages.
 //
-// NOTE: the messages the emulator sends in it are its own; Jira Service
-// Management's texts were not confirmed.
+// NOTE: the messages the emulator sends in it are its own, because Jira
+// Service Management's texts were not confirmed.
 func writeServiceDeskError(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, map[string]any{
 		"errorMessage": message,

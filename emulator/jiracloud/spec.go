@@ -18,7 +18,7 @@ import (
 )
 
 // specHost is the origin that checked requests are matched under. Requests
-// are routed by path, so the emulator's own address does not matter; nothing
+// are routed by path, so the emulator's own address does not matter. Nothing
 // is ever sent to this host.
 const specHost = "jira.emulator.invalid"
 

@@ -13,8 +13,8 @@ import (
 const firstChangelogID = 10100
 
 // changeItem is one item of a changelog, in the shape of Jira Cloud's
-// jira:issue_updated webhook. From and To hold IDs (option IDs for a
-// select field); FromString and ToString hold the text shown to people. A
+// jira:issue_updated webhook. From and To are IDs, such as option IDs of a
+// select field, and FromString and ToString are the text shown to people. A
 // nil member is JSON null, as Jira sends for a value that does not apply.
 type changeItem struct {
 	Field      string  `json:"field"`
@@ -156,8 +156,8 @@ func deref(s *string) string {
 }
 
 // newChangeItem describes one field's change. System fields are named by
-// their ID with fieldtype "jira"; custom fields by their name with fieldtype
-// "custom", as Jira Cloud's changelog does.
+// their ID with fieldtype "jira", and custom fields by their name with
+// fieldtype "custom", as in Jira Cloud's changelog.
 func newChangeItem(f *field, from, to fieldState) changeItem {
 	item := changeItem{
 		Field:      f.id,

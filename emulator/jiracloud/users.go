@@ -111,7 +111,7 @@ const msgUserNotFound = "Specified user does not exist or you do not have requir
 // getUser serves GET /rest/api/3/user?accountId=…. The email address is
 // left out for an account whose privacy settings hide it, as Jira does.
 //
-// NOTE: a request without accountId gets the 404 for an unknown user; the
+// NOTE: a request without accountId gets the 404 for an unknown user. The
 // username and key parameters, which Jira Cloud no longer honours, are
 // ignored.
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request, _ string) {
