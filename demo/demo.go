@@ -317,9 +317,15 @@ func report(out io.Writer, res *Result) int {
 // describeWritten shows the fields the rule set, as the Jira emulator now has them.
 func describeWritten(o *fieldlink.Outcome, e *Emulators) string {
 	issue, _ := e.Jira.Issue(o.IssueKey)
-	parts := make([]string, 0, len(o.FieldsWritten))
+	parts := make([]string, 0, len(o.FieldsWritten)+2)
 	for _, id := range o.FieldsWritten {
 		parts = append(parts, fmt.Sprintf("%s=%s", fieldLabel(id), describeValue(issue[id])))
+	}
+	if len(o.LabelsAdded) > 0 {
+		parts = append(parts, "label "+strings.Join(o.LabelsAdded, ", "))
+	}
+	if o.Commented {
+		parts = append(parts, "internal comment")
 	}
 	return strings.Join(parts, ", ") + " (rule " + o.Rule + ")"
 }

@@ -89,6 +89,15 @@ func TestDemoRoutesEveryTicket(t *testing.T) {
 			if edits := res.Emulators.Jira.Edits(ev.IssueKey); len(edits) != 1 {
 				t.Errorf("%s edited %d times, want once", ev.IssueKey, len(edits))
 			}
+			wantLabel := "office-" + strings.ToLower(strings.ReplaceAll(want.name, " ", "-"))
+			labels, _ := issue["labels"].([]string)
+			if len(labels) != 1 || labels[0] != wantLabel {
+				t.Errorf("%s labels = %v, want [%s]", ev.IssueKey, labels, wantLabel)
+			}
+			comments := res.Emulators.Jira.Comments(ev.IssueKey)
+			if len(comments) != 1 || !comments[0].Internal || !strings.Contains(comments[0].Text, want.name+" office") {
+				t.Errorf("%s comments = %+v, want one internal comment naming the %s office", ev.IssueKey, comments, want.name)
+			}
 		}
 	}
 	if routed < 8 {

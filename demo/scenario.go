@@ -107,6 +107,10 @@ func officeRules() []httpapi.RuleBody {
 				"customfield_10050": selectValue(o.supportGroup),
 				"customfield_10051": selectValue(o.queue),
 			},
+			// Templates fill in the office the lookup found.
+			AddLabels:       []string{`office-${lower(replace(items["` + ItemName + `"], " ", "-"))}`},
+			Comment:         `Routed by fieldlink: the reporter works in the ${items["` + ItemName + `"]} office, so this request goes to ` + o.supportGroup + `.`,
+			CommentInternal: true,
 		})
 	}
 	return rules
