@@ -98,7 +98,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	fmt.Fprintf(out, "  fieldlink          %s (data folder %s)\n\n", srv.URL(), dataDir)
 
 	api := &apiclient.Client{BaseURL: srv.URL(), Token: adminToken}
-	hook, err := configure(ctx, api, emulators, out)
+	hook, err := Configure(ctx, api, emulators, out)
 	if err != nil {
 		return nil, err
 	}
@@ -160,9 +160,9 @@ func dataFolder(opts Options) (string, func(), error) {
 	return dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// configure creates the datasources, item, rules and hook through the REST
+// Configure creates the datasources, item, rules and hook through the REST
 // API, printing what an admin would see.
-func configure(ctx context.Context, api *apiclient.Client, e *Emulators, out io.Writer) (httpapi.HookBody, error) {
+func Configure(ctx context.Context, api *apiclient.Client, e *Emulators, out io.Writer) (httpapi.HookBody, error) {
 	graphDS, err := api.CreateDatasource(ctx, graphDatasource(e))
 	if err != nil {
 		return httpapi.HookBody{}, fmt.Errorf("create the Graph datasource: %w", err)

@@ -42,15 +42,24 @@ type Options struct {
 	// MaxAttempts bounds how often a transiently failing event is tried.
 	// Defaults to 8.
 	MaxAttempts int
-	Logger      *slog.Logger
+
+	// ReclaimRunningJobs makes Start hand jobs that a previous process left
+	// running back to the workers at once. Only a queue that owns its
+	// database alone may set it, as the embedded SQLite server does: River
+	// would otherwise wait for RescueStuckJobsAfter (an hour by default)
+	// before it retried a job whose process was killed.
+	ReclaimRunningJobs bool
+
+	Logger *slog.Logger
 }
 
 // Queue accepts ticket events and works them.
 type Queue struct {
-	db     *sql.DB
-	events EventInserter
-	river  *river.Client[*sql.Tx]
-	logger *slog.Logger
+	db      *sql.DB
+	events  EventInserter
+	river   *river.Client[*sql.Tx]
+	logger  *slog.Logger
+	reclaim bool
 }
 
 // processEventArgs is the River job that processes one stored event.
@@ -88,13 +97,33 @@ func New(opts Options) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create River client: %w", err)
 	}
-	return &Queue{db: opts.DB, events: opts.Events, river: client, logger: opts.Logger}, nil
+	return &Queue{db: opts.DB, events: opts.Events, river: client, logger: opts.Logger, reclaim: opts.ReclaimRunningJobs}, nil
 }
 
 // Start begins working events until ctx ends or Stop is called.
 func (q *Queue) Start(ctx context.Context) error {
+	if q.reclaim {
+		if err := q.reclaimRunningJobs(ctx); err != nil {
+			return err
+		}
+	}
 	if err := q.river.Start(ctx); err != nil {
 		return fmt.Errorf("start River: %w", err)
+	}
+	return nil
+}
+
+// reclaimRunningJobs makes the jobs that a killed process left in the
+// running state available again. The events they process stay pending, and
+// triage checks the issue before it writes again, so nothing is written
+// twice.
+func (q *Queue) reclaimRunningJobs(ctx context.Context) error {
+	result, err := q.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+	if err != nil {
+		return fmt.Errorf("reclaim jobs left running by a previous process: %w", err)
+	}
+	if n, _ := result.RowsAffected(); n > 0 {
+		q.logger.Warn("reclaimed ticket events left running by a stopped process", "jobs", n)
 	}
 	return nil
 }

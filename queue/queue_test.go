@@ -225,3 +225,36 @@ func TestTransientFailureRetried(t *testing.T) {
 		t.Errorf("issue edited %d times, want 1", n)
 	}
 }
+
+func TestStartReclaimsJobsLeftRunning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fieldlink.db")
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	db := openDB(t, path, key)
+	defer db.Close()
+	hook := configure(t, db)
+	j := &fakeJira{}
+	ev := event(hook.ID, "ITH-9")
+	if _, err := newQueue(t, db, j).Enqueue(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	// A process killed while working the event leaves its job running.
+	if _, err := db.SQL().Exec(`UPDATE river_job SET state = 'running', attempt = 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: j}
+	q, err := New(Options{DB: db.SQL(), Events: db, Processor: processor, ReclaimRunningJobs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+
+	got := waitFinished(t, db, ev.ID, 30*time.Second)
+	if got.Status != fieldlink.EventProcessed {
+		t.Errorf("status = %q, want processed", got.Status)
+	}
+}

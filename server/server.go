@@ -198,7 +198,10 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 	engine := item.NewEngine(item.Options{Upstream: up, Logger: logger})
 
 	processor := &triage.Processor{Store: s.db, Items: engine, Jira: jira.NewClient(up), Logger: logger}
-	q, err := queue.New(queue.Options{DB: s.db.SQL(), Events: s.db, Processor: processor, Workers: cfg.Workers, Logger: logger})
+	// The embedded database belongs to this process alone, so jobs that
+	// are marked running were left by a process that stopped.
+	q, err := queue.New(queue.Options{DB: s.db.SQL(), Events: s.db, Processor: processor, Workers: cfg.Workers,
+		ReclaimRunningJobs: true, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
