@@ -37,6 +37,9 @@ func compileCondition(condition string) (*vm.Program, error) {
 	if err != nil {
 		return nil, safeexpr.OneLineError(err)
 	}
+	if err := safeexpr.CheckUserFields(condition); err != nil {
+		return nil, err
+	}
 	return program, nil
 }
 

@@ -277,3 +277,14 @@ func TestValidateNamesField(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateRejectsReporterFieldTypo(t *testing.T) {
+	r := fieldlink.Rule{Name: "typo", Condition: `reporter.emailAdress == "a@example.com"`,
+		Fields: map[string]json.RawMessage{"summary": json.RawMessage(`"x"`)}}
+
+	err := Validate(r)
+
+	if err == nil || !strings.Contains(err.Error(), "reporter.emailAdress is not a field of reporter") {
+		t.Errorf("Validate = %v, want the typo named", err)
+	}
+}
