@@ -149,7 +149,7 @@ func withDefaults(opts Options) Options {
 func dataFolder(opts Options) (string, func(), error) {
 	if opts.DataDir != "" {
 		if _, err := os.Stat(filepath.Join(opts.DataDir, "fieldlink.db")); err == nil {
-			return "", nil, fmt.Errorf("data folder %s already holds a fieldlink database: give the demo an empty folder with --data, or leave --data out", opts.DataDir)
+			return "", nil, fmt.Errorf("data folder %s already contains a fieldlink database: give the demo an empty folder with --data, or leave --data out", opts.DataDir)
 		}
 		return opts.DataDir, func() {}, nil
 	}

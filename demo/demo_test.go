@@ -178,7 +178,7 @@ func TestDemoRejectsUsedDataFolder(t *testing.T) {
 
 	_, err := Run(context.Background(), Options{Once: true, DataDir: dataDir, Out: &bytes.Buffer{}})
 
-	if err == nil || !strings.Contains(err.Error(), "already holds a fieldlink database") {
+	if err == nil || !strings.Contains(err.Error(), "already contains a fieldlink database") {
 		t.Errorf("second run in the same folder: %v, want an error saying the folder is in use", err)
 	}
 }

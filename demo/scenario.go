@@ -14,7 +14,7 @@ import (
 // ItemName is the name of the demo's connected item; rules refer to it.
 const ItemName = "Reporter office"
 
-// office is where a directory office routes its tickets.
+// office is a directory office and the support group and queue its tickets go to.
 type office struct {
 	name         string
 	supportGroup string
@@ -121,10 +121,10 @@ func selectValue(v string) json.RawMessage {
 	return raw
 }
 
-// reporters returns the Jira accounts that file the demo's tickets: the
-// directory users whose look-up is hard (a guest, an apostrophe, a
-// plus-addressed mail, no office), then others taken from each office in
-// turn up to max, then one person the directory does not know and one whose
+// reporters returns the Jira accounts that file the demo's tickets. First
+// come the directory users whose look-up is hard (a guest, an apostrophe, a
+// plus-addressed mail, no office), then others from each office in turn up
+// to max. Last come one person the directory does not know and one whose
 // email Jira hides.
 func reporters(max int) []jiracloud.Account {
 	directory := graph.SampleDirectory()

@@ -58,7 +58,8 @@ type Config struct {
 	AllowPrivate bool
 
 	// PublicURL is the address Jira reaches this server at, used in hook
-	// URLs. Empty means the address of the request that asks for a hook.
+	// URLs. Empty means the address of the request that creates or reads a
+	// hook.
 	PublicURL string
 
 	// Workers is the number of ticket events processed at once. Defaults to 4.
@@ -292,8 +293,8 @@ func createPrivateFile(path string) error {
 }
 
 // checkMasterKey makes sure the master key opens this database's secrets.
-// On the first start it seals a check value; on later starts, a different
-// key fails here with a clear error instead of on the first secret read.
+// The first start seals a check value. A later start with a different key
+// then fails here with a clear error, not on the first secret it reads.
 func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) error {
 	associated := []byte("setting:" + keyCheckSetting)
 	stored, ok, err := db.GetSetting(ctx, keyCheckSetting)
