@@ -6,7 +6,6 @@ package httpapi
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/item"
 )
 
@@ -111,6 +111,18 @@ type Options struct {
 	// AdminTokenHash is the SHA-256 of the bearer token the admin API accepts.
 	AdminTokenHash [sha256.Size]byte
 
+	// Sessions signs admins in with the session cookie. Nil leaves out
+	// the /api/v1/session routes and accepts bearer tokens only.
+	Sessions *auth.Manager
+
+	// Tokens stores the API tokens. Nil leaves out the /api/v1/tokens
+	// routes and accepts the admin token only.
+	Tokens TokenStore
+
+	// Audit stores the audit log of configuration changes. Nil records
+	// nothing and answers GET /api/v1/audit with an error.
+	Audit auth.AuditLog
+
 	// MaxBodyBytes bounds request bodies. Defaults to 1 MiB.
 	MaxBodyBytes int64
 
@@ -122,6 +134,10 @@ type Server struct {
 	opts Options
 	mux  *http.ServeMux
 	log  *slog.Logger
+
+	// crossOrigin rejects state-changing cookie requests from other
+	// origins, using the browser's Sec-Fetch-Site and Origin headers.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the API handler.
@@ -132,7 +148,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), log: opts.Logger}
+	s := &Server{opts: opts, mux: http.NewServeMux(), log: opts.Logger, crossOrigin: http.NewCrossOriginProtection()}
 	s.routes()
 	return s
 }
@@ -193,6 +209,18 @@ func (s *Server) routes() {
 		admin("GET /metrics", s.opts.Metrics.ServeHTTP)
 	}
 
+	if s.opts.Sessions != nil {
+		s.mux.HandleFunc("POST /api/v1/session", s.signIn)
+		s.mux.HandleFunc("GET /api/v1/session", s.getSession)
+		s.mux.HandleFunc("DELETE /api/v1/session", s.signOut)
+	}
+	if s.opts.Tokens != nil {
+		admin("GET /api/v1/tokens", s.listTokens)
+		admin("POST /api/v1/tokens", s.createToken)
+		admin("DELETE /api/v1/tokens/{id}", s.deleteToken)
+	}
+	admin("GET /api/v1/audit", s.listAudit)
+
 	admin("GET /api/v1/events", s.listEvents)
 	admin("GET /api/v1/events/{id}", s.getEvent)
 	admin("POST /api/v1/events/{id}/replay", s.replayEvent)
@@ -211,21 +239,6 @@ func (s *Server) now() time.Time {
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// requireAdmin lets a request through only with the admin bearer token.
-func (s *Server) requireAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if !ok || subtle.ConstantTimeCompare(sum[:], s.opts.AdminTokenHash[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="fieldlink"`)
-			s.writeError(w, r, fieldlink.Errorf(fieldlink.EUnauthorized,
-				"missing or invalid admin token: send \"Authorization: Bearer <token>\" with FIELDLINK_ADMIN_TOKEN or the token fieldlink showed on its first start"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // decode reads a JSON body into v, rejecting unknown fields and bodies over

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/credential"
 	"github.com/fieldlink/fieldlink/httpapi"
 	"github.com/fieldlink/fieldlink/item"
@@ -75,6 +76,7 @@ type Server struct {
 	GeneratedAdminToken string
 
 	db       *sqlite.DB
+	sessions *auth.Manager
 	queue    *queue.Queue
 	http     *http.Server
 	listener net.Listener
@@ -208,6 +210,12 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 	}
 	s.queue = q
 
+	s.sessions = auth.NewManager(auth.Options{
+		Store:        s.db,
+		SecureCookie: strings.HasPrefix(cfg.PublicURL, "https://"),
+		Logger:       logger,
+	})
+
 	return httpapi.New(httpapi.Options{
 		Store:                 s.db,
 		Tester:                up,
@@ -222,6 +230,9 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		Metrics:               metrics.Handler(metrics.Options{Datasources: s.db, Logger: logger}),
 		PublicURL:             cfg.PublicURL,
 		AdminTokenHash:        adminHash,
+		Sessions:              s.sessions,
+		Tokens:                s.db,
+		Audit:                 s.db,
 		Logger:                logger,
 	}), nil
 }
@@ -319,4 +330,10 @@ func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) err
 			strings.Join(sealer.KeyIDs(), ", "), err)
 	}
 	return nil
+}
+
+// Sessions returns the sign-in session manager, which finds the admin
+// signed in with a request's cookie.
+func (s *Server) Sessions() *auth.Manager {
+	return s.sessions
 }
