@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
@@ -152,6 +153,9 @@ func newAPIWith(t *testing.T, items ItemEvaluator) *apiSetup {
 		ValidateItemFunc: item.Validate,
 		Queue:            a.queue,
 		AdminTokenHash:   sha256.Sum256([]byte(adminToken)),
+		Sessions:         auth.NewManager(auth.Options{Store: db, Logger: slog.New(slog.NewTextHandler(a.logs, nil))}),
+		Tokens:           db,
+		Audit:            db,
 		Logger:           slog.New(slog.NewTextHandler(a.logs, nil)),
 	}))
 	t.Cleanup(a.srv.Close)
@@ -394,13 +398,19 @@ func TestAdminRoutesNeedToken(t *testing.T) {
 		{"DELETE", "/api/v1/rules/x"},
 		{"GET", "/api/v1/hooks"}, {"POST", "/api/v1/hooks"}, {"GET", "/api/v1/hooks/x"}, {"DELETE", "/api/v1/hooks/x"},
 		{"GET", "/api/v1/events"}, {"GET", "/api/v1/events/1"},
+		{"GET", "/api/v1/tokens"}, {"POST", "/api/v1/tokens"}, {"DELETE", "/api/v1/tokens/x"},
+		{"GET", "/api/v1/audit"},
 	}
 	for _, rt := range routes {
-		for _, token := range []string{"", "wrong-token"} {
+		for _, token := range []string{"", "wrong-token", "flt_unknown"} {
 			r := a.call(rt.method, rt.path, token, `{}`)
 			if r.status != http.StatusUnauthorized {
 				t.Errorf("%s %s with token %q: status %d, want 401", rt.method, rt.path, token, r.status)
 			}
+		}
+		r := a.call(rt.method, rt.path, "", `{}`, "Cookie", auth.CookieName+"=not-a-session")
+		if r.status != http.StatusUnauthorized {
+			t.Errorf("%s %s with an unknown session cookie: status %d, want 401", rt.method, rt.path, r.status)
 		}
 	}
 }
