@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode"
 
-	"sigs.k8s.io/yaml"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/apiclient"
@@ -462,9 +461,7 @@ func toJSON(name string, raw []byte) (json.RawMessage, error) {
 		if hasSecondDocument(raw) {
 			return nil, fmt.Errorf("%s contains more than one YAML document: give one datasource per file", name)
 		}
-		// Strict conversion rejects a key given twice instead of keeping
-		// the last one without a word.
-		converted, err := yaml.YAMLToJSONStrict(raw)
+		converted, err := yamlToJSON(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s is not valid YAML: %w", name, err)
 		}

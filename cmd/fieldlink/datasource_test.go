@@ -243,7 +243,7 @@ func TestDatasourceCreateBadInput(t *testing.T) {
 	}{
 		{"json syntax", "ds.json", "{\n  \"name\": \"x\",\n  \"baseUrl\" \"http://127.0.0.1:9\"\n}", "not valid JSON at line 3, column 13"},
 		{"yaml syntax", "ds.yaml", "name: [x\n", "is not valid YAML"},
-		{"yaml repeated key", "ds.yaml", "name: a\nname: b\n", `"name" already set`},
+		{"yaml repeated key", "ds.yaml", "name: a\nname: b\n", `key "name" is given twice`},
 		{"yaml two documents", "ds.yaml", "---\nname: a\n---\nname: b\n", "more than one YAML document"},
 		{"empty file", "ds.yaml", "\n\n", "is empty"},
 		{"array", "ds.json", "[]", "does not contain an object"},
