@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -27,6 +28,8 @@ const AutomationTokenHeader = "X-Fieldlink-Token"
 type IntakeBody struct {
 	Status string `json:"status"`
 	Event  int64  `json:"event,omitempty"`
+	// Reason says why a delivery was ignored.
+	Reason string `json:"reason,omitempty"`
 }
 
 // intake verifies, stores and enqueues a Jira webhook delivery or a Jira
@@ -64,6 +67,15 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// An event that is not about an issue, such as comment_created from a
+	// webhook subscribed to more events, is acknowledged, not failed.
+	if event := webhookEvent(body); event != "" && !processesEvent(hook, event) {
+		reason := fmt.Sprintf("hook %q does not process %s events", hook.Name, event)
+		s.log.Info("webhook ignored: event not processed", "hook", hook.ID, "event", event)
+		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored", Reason: reason})
+		return
+	}
+
 	wh, payload, err := parseDelivery(body, automation)
 	if err != nil {
 		s.log.Warn("webhook rejected: malformed payload", "hook", hook.ID, "automation", automation, "error", err)
@@ -72,12 +84,12 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	}
 	if !processesEvent(hook, wh.Event) {
 		s.log.Info("webhook ignored: event not processed", "hook", hook.ID, "event", wh.Event, "issue", wh.IssueKey)
-		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored"})
+		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored", Reason: fmt.Sprintf("hook %q does not process %s events", hook.Name, wh.Event)})
 		return
 	}
 	if project := projectKey(wh); !inProjects(hook, project) {
 		s.log.Info("webhook ignored: project not routed by this hook", "hook", hook.ID, "project", project, "issue", wh.IssueKey)
-		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored"})
+		writeJSON(w, http.StatusOK, IntakeBody{Status: "ignored", Reason: fmt.Sprintf("project %q is not among hook %q's projects", project, hook.Name)})
 		return
 	}
 
@@ -272,4 +284,16 @@ func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID
 		s.log.Error("webhook rejected: hook not read", "hook", hookID, "error", err)
 	}
 	s.writeError(w, r, err)
+}
+
+// webhookEvent returns the body's webhookEvent, or "" when the body is not a
+// JSON object that names one.
+func webhookEvent(body []byte) string {
+	var head struct {
+		WebhookEvent string `json:"webhookEvent"`
+	}
+	if json.Unmarshal(body, &head) != nil {
+		return ""
+	}
+	return head.WebhookEvent
 }

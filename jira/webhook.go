@@ -3,8 +3,11 @@ package jira
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -66,7 +69,7 @@ func ParseWebhook(body []byte) (Webhook, error) {
 	var head webhookHead
 	if err := json.Unmarshal(body, &head); err != nil {
 		return Webhook{}, fieldlink.Errorf(fieldlink.EInvalid,
-			"webhook body is not a valid Jira webhook JSON object: %v. Send the body Jira posts, unchanged", err)
+			"webhook body is not a Jira webhook JSON object (%s). Send the body Jira posts, unchanged", describeJSONError(err))
 	}
 
 	var raw map[string]any
@@ -201,4 +204,21 @@ func changelog(raw map[string]any) []ChangedField {
 		changed = append(changed, c)
 	}
 	return changed
+}
+
+// describeJSONError says what is wrong with a body in words that do not name
+// Go types.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntax *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "the body is a JSON " + typeErr.Value + ", not an object"
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("field %q is a JSON %s", typeErr.Field, typeErr.Value)
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
+	}
+	msg, _, _ := strings.Cut(err.Error(), " into Go")
+	return strings.TrimPrefix(msg, "json: ")
 }

@@ -201,12 +201,12 @@ func TestParseWebhookInvalid(t *testing.T) {
 		body    string
 		message string
 	}{
-		{"bad JSON", `{"webhookEvent": "jira:issue_created",`, "not a valid Jira webhook JSON"},
-		{"array", `[]`, "not a valid Jira webhook JSON"},
+		{"bad JSON", `{"webhookEvent": "jira:issue_created",`, "not a Jira webhook JSON object"},
+		{"array", `[]`, "not a Jira webhook JSON object"},
 		{"missing event", `{"issue":{"key":"ITH-1"}}`, "no webhookEvent"},
 		{"missing issue", `{"webhookEvent":"jira:issue_created"}`, "no issue.key"},
 		{"missing key", `{"webhookEvent":"jira:issue_created","issue":{"id":"10001"}}`, "no issue.key"},
-		{"bad timestamp", `{"webhookEvent":"jira:issue_created","timestamp":"soon","issue":{"key":"ITH-1"}}`, "not a valid Jira webhook JSON"},
+		{"bad timestamp", `{"webhookEvent":"jira:issue_created","timestamp":"soon","issue":{"key":"ITH-1"}}`, "not a Jira webhook JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
