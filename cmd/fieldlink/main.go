@@ -92,6 +92,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDoctor(ctx, args[1:], stdout, stderr)
 	case "keys":
 		return runKeys(ctx, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args[1:], stdout, stderr)
+	case "token":
+		return runToken(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fieldlink", version)
 		return nil
@@ -114,6 +118,8 @@ Commands:
   event       list, show or replay ticket events (see "fieldlink event -h")
   doctor      report expiring secrets and certificates, unhealthy datasources and warnings
   keys        show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
+  admin       create, list or delete admins who sign in, or set a password (see "fieldlink admin -h")
+  token       create, list or revoke API tokens (see "fieldlink token -h")
   version     print the version
 `)
 }
