@@ -32,6 +32,7 @@ import (
 	"github.com/fieldlink/fieldlink/store/sqlite"
 	"github.com/fieldlink/fieldlink/triage"
 	"github.com/fieldlink/fieldlink/upstream"
+	"github.com/fieldlink/fieldlink/webui"
 )
 
 // Config configures a server.
@@ -168,8 +169,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w (choose another address with --listen)", cfg.Listen, err)
 	}
 	s.listener = listener
+
+	// The admin pages share the listener with the API, which keeps every
+	// route the pages do not register.
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	webui.New(webui.Options{SignedInFunc: s.signedIn, Logger: logger}).Register(mux)
+
 	s.http = &http.Server{
-		Handler:           api,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -336,4 +344,10 @@ func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) err
 // signed in with a request's cookie.
 func (s *Server) Sessions() *auth.Manager {
 	return s.sessions
+}
+
+// signedIn reports whether the request carries a valid session cookie.
+func (s *Server) signedIn(r *http.Request) bool {
+	_, ok := s.sessions.UserFromRequest(r)
+	return ok
 }
