@@ -138,6 +138,18 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// An event whose hook is gone would only fail again: say so now.
+	stored, err := s.opts.Store.FindEvent(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.opts.Store.FindHook(r.Context(), stored.HookID); fieldlink.ErrorCode(err) == fieldlink.ENotFound {
+		s.writeError(w, r, fieldlink.Errorf(fieldlink.EConflict,
+			"event %d cannot be replayed: its hook %q was deleted, and the hook decides the rules and the Jira site", id, stored.HookID))
+		return
+	}
+
 	if err := replayer.Replay(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return

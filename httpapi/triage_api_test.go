@@ -308,8 +308,10 @@ func TestEventListFiltersAndPages(t *testing.T) {
 
 func TestEventReplayRoute(t *testing.T) {
 	a := newTriageAPI(t, nil)
-	failed := storeEvent(t, a, "hk_a", "ITH-1", fieldlink.EventFailed)
-	pending := storeEvent(t, a, "hk_a", "ITH-2", fieldlink.EventPending)
+	hook := hookSetup(t, a)
+	failed := storeEvent(t, a, hook.ID, "ITH-1", fieldlink.EventFailed)
+	pending := storeEvent(t, a, hook.ID, "ITH-2", fieldlink.EventPending)
+	orphaned := storeEvent(t, a, "hk_deleted", "ITH-3", fieldlink.EventFailed)
 
 	r := a.call("POST", fmt.Sprintf("/api/v1/events/%d/replay", failed), adminToken, nil)
 	if r.status != http.StatusAccepted {
@@ -325,6 +327,7 @@ func TestEventReplayRoute(t *testing.T) {
 		status int
 	}{
 		{"pending", fmt.Sprintf("/api/v1/events/%d/replay", pending), http.StatusConflict},
+		{"hook deleted", fmt.Sprintf("/api/v1/events/%d/replay", orphaned), http.StatusConflict},
 		{"unknown", "/api/v1/events/999/replay", http.StatusNotFound},
 		{"not a number", "/api/v1/events/abc/replay", http.StatusNotFound},
 	}
