@@ -72,7 +72,7 @@ func (l *Limiter) Fail(key string) {
 	}
 }
 
-// Reset forgets the failures of key, after a successful sign-in.
+// Reset clears the failures of key after a successful sign-in.
 func (l *Limiter) Reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -38,7 +38,7 @@ type RateLimitError struct {
 	RetryAfter time.Duration
 }
 
-// Error returns a message that says when to try again.
+// Error returns a message with the time to wait before the next try.
 func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("too many failed sign-ins: try again in %s", e.RetryAfter.Round(time.Second))
 }

@@ -13,7 +13,7 @@ const (
 	ScopeAdmin = "admin"
 )
 
-// TokenPrefix starts every API token, so it can be told from the admin
+// TokenPrefix starts every API token, so it can be distinguished from the admin
 // token and found by secret scanners.
 const TokenPrefix = "flt_"
 

@@ -120,7 +120,7 @@ type Options struct {
 	Tokens TokenStore
 
 	// Audit stores the audit log of configuration changes. Nil records
-	// nothing and answers GET /api/v1/audit with an error.
+	// nothing, and GET /api/v1/audit then returns an error.
 	Audit auth.AuditLog
 
 	// MaxBodyBytes bounds request bodies. Defaults to 1 MiB.

@@ -137,7 +137,7 @@ func adminCreate(ctx context.Context, db *sqlite.DB, username string, stdout, st
 	if err := db.CreateAdmin(ctx, username, hash); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Created admin %s. Sign in at the server's /login page.\n", username)
+	fmt.Fprintf(stdout, "Created admin %s, who can sign in now.\n", username)
 	return nil
 }
 
@@ -180,7 +180,7 @@ func adminPassword(ctx context.Context, db *sqlite.DB, username string, stdout, 
 }
 
 // readNewPassword reads one line from stdin, checks its length and returns
-// its hash. On a terminal it asks for the password first.
+// its hash. On a terminal it prompts for the password first.
 // NOTE: the password is echoed on a terminal, because golang.org/x/term is
 // not a dependency; pipe it in to keep it off the screen.
 func readNewPassword(stderr io.Writer) (string, error) {
