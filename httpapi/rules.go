@@ -211,7 +211,7 @@ func (s *Server) checkRuleItems(ctx context.Context, rl fieldlink.Rule) error {
 	}
 	for _, name := range names {
 		if !known[name] {
-			return invalidf("condition refers to item %q, which does not exist: create the item first or fix the name (item names are case-sensitive)", name)
+			return invalidf("the rule refers to item %q (in its condition or actions), which does not exist: create the item first or fix the name (item names are case-sensitive)", name)
 		}
 	}
 	return nil

@@ -572,7 +572,7 @@ func TestRuleWithUnknownItemRejected(t *testing.T) {
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("status = %d, want 400: %s", r.status, r.body)
 	}
-	if msg := decodeBody[ErrorBody](t, r).Error.Message; !strings.Contains(msg, `item "Reporter ofice", which does not exist`) {
+	if msg := decodeBody[ErrorBody](t, r).Error.Message; !strings.Contains(msg, `item "Reporter ofice" (in its condition or actions), which does not exist`) {
 		t.Errorf("message = %q, want it to name the unknown item", msg)
 	}
 }

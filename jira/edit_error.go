@@ -84,8 +84,13 @@ func (e *EditError) Error() string {
 	if operation == "" {
 		operation = "edit issue " + e.IssueKey
 	}
+	detail, hint := e.detail(), e.hint()
+	// Jira's own messages end with a full stop; the hint adds its own.
+	if strings.HasSuffix(detail, ".") {
+		detail = strings.TrimSuffix(detail, ".")
+	}
 	return fmt.Sprintf("%s: Jira returned %d %s%s%s",
-		operation, e.Status, http.StatusText(e.Status), e.detail(), e.hint())
+		operation, e.Status, http.StatusText(e.Status), detail, hint)
 }
 
 // detail returns Jira's messages and field errors, field errors sorted by
@@ -119,6 +124,8 @@ func (e *EditError) hint() string {
 		return ". Give the Jira account of the datasource permission to edit issues in the project"
 	case e.Status == http.StatusForbidden:
 		return ". Give the Jira account of the datasource the project permission this request needs"
+	case e.Status == http.StatusNotFound && strings.Contains(e.Operation, "user"):
+		return ". The Jira account does not exist, or the datasource's account may not see it (it needs the Browse users and groups permission)"
 	case e.Status == http.StatusNotFound:
 		return ". The issue does not exist or the Jira account of the datasource cannot browse it"
 	case e.Retryable && e.RetryAfter > 0:

@@ -63,20 +63,18 @@ func (r *run) write(ctx context.Context, pl *plan, outcome *fieldlink.Outcome) e
 	return nil
 }
 
-// comment posts the plan's comments, skipping on a resumed run those whose
-// text the issue already has.
+// comment posts the plan's comments, skipping those whose text the issue
+// already has: a resumed run may have posted them, and an update event or a
+// replay runs the same rule again.
 func (r *run) comment(ctx context.Context, pl *plan) error {
 	p := r.processor
 	if len(pl.actions.Comments) == 0 {
 		return nil
 	}
 
-	var existing []string
-	if r.resume {
-		var err error
-		if existing, err = p.Jira.Comments(ctx, pl.ds, pl.key); err != nil {
-			return jiraFailure(wrapIssue(pl.key, "read the comments of", err))
-		}
+	existing, err := p.Jira.Comments(ctx, pl.ds, pl.key)
+	if err != nil {
+		return jiraFailure(wrapIssue(pl.key, "read the comments of", err))
 	}
 
 	for _, c := range pl.actions.Comments {
