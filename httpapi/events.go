@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
@@ -85,7 +86,7 @@ func eventFilter(r *http.Request) (fieldlink.EventFilter, error) {
 	query := r.URL.Query()
 	filter := fieldlink.EventFilter{
 		Status:   fieldlink.EventStatus(query.Get("status")),
-		IssueKey: query.Get("issue"),
+		IssueKey: strings.ToUpper(query.Get("issue")), // Jira keys are upper case.
 		HookID:   query.Get("hook"),
 		Limit:    100,
 	}
