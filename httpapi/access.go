@@ -58,7 +58,7 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fieldlink"`)
 			s.writeError(w, r, fieldlink.Errorf(fieldlink.EUnauthorized,
-				"missing or invalid credentials: sign in, or send \"Authorization: Bearer <token>\" with an API token, FIELDLINK_ADMIN_TOKEN or the token fieldlink showed on its first start"))
+				"missing or invalid admin token or session: sign in, or send \"Authorization: Bearer <token>\" with an API token, FIELDLINK_ADMIN_TOKEN or the token fieldlink showed on its first start"))
 			return
 		}
 
