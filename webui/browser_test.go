@@ -286,8 +286,9 @@ func TestBrowserAzureDatasourceAndItem(t *testing.T) {
 		t.Errorf("datasource list %q lacks the new datasource", listed)
 	}
 
-	s.do(t, "test the stored secret", chromedp.Click(chromedp.CSS("#test-connection")),
-		evaluate(`document.getElementById("test-status").textContent = ""`))
+	s.do(t, "test the stored secret",
+		evaluate(`document.getElementById("test-status").textContent = ""`),
+		chromedp.Click(chromedp.CSS("#test-connection")))
 	if got := s.waitText(t, "#test-status", "testing…"); got != "VALID ACCESS TOKEN" {
 		t.Fatalf("Test connection with the stored secret: status %q, want VALID ACCESS TOKEN", got)
 	}
@@ -338,8 +339,26 @@ func TestBrowserAzureDatasourceAndItem(t *testing.T) {
 		t.Fatalf("after saving the item: message %q", got)
 	}
 
-	for _, page := range []string{"rules", "events", "settings"} {
+	for _, page := range []string{"rules", "events"} {
 		s.do(t, "open "+page, chromedp.Navigate(s.url+"/"+page), chromedp.WaitVisible(chromedp.CSS("main table")))
 		s.screenshot(t, page)
 	}
+
+	s.do(t, "create an API token",
+		chromedp.Navigate(s.url+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS("#token-form")),
+		chromedp.SendKeys(chromedp.CSS("#token-name"), "monitoring"),
+		chromedp.Click(chromedp.CSS(`#token-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#token-once")),
+	)
+	if got := s.waitText(t, "#token-value", ""); !strings.HasPrefix(got, "flt_") {
+		t.Errorf("created token shown as %q, want a token starting with flt_", got)
+	}
+	if got := s.waitText(t, "#token-list tbody", ""); !strings.Contains(got, "monitoring") {
+		t.Errorf("token list %q lacks the new token", got)
+	}
+	if got := s.waitText(t, "#audit-list tbody", ""); !strings.Contains(got, adminUsername) {
+		t.Errorf("audit log %q lacks the admin's changes", got)
+	}
+	s.screenshot(t, "settings")
 }

@@ -37,7 +37,7 @@ async function loadList() {
     edit.addEventListener("click", () => openForm(ds.id));
     const warnings = fl.el("ul", null, (ds.warnings || []).map((w) => fl.el("li", w)));
     warnings.className = "warnings";
-    const status = badge(health.status || "untested", health.status === "ok" ? "good" : health.status === "error" ? "bad" : "");
+    const status = badge(health.status || "untested", health.status === "healthy" ? "good" : health.status === "failing" ? "bad" : "");
     body.append(fl.row([ds.name, ds.baseUrl, ds.auth.mode, status, fl.time(health.lastTestAt),
       fl.time(health.lastSuccessAt), health.lastError || "", expiryBadges(ds), warnings, edit]));
   }

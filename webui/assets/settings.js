@@ -1,10 +1,5 @@
 "use strict";
 
-// The token and audit routes follow the shapes documented for
-// /api/v1/tokens and /api/v1/audit.
-// NOTE: those routes were not served yet when this page was written, so
-// the tokens and audit sections show the API's error until they are.
-
 function showOnce(boxId, valueId, value) {
   document.getElementById(valueId).textContent = value;
   document.getElementById(boxId).hidden = false;
@@ -41,7 +36,7 @@ async function loadTokens() {
   const tokens = await fl.api("GET", "/tokens");
   const body = document.querySelector("#token-list tbody");
   body.replaceChildren();
-  for (const token of tokens.items) {
+  for (const token of tokens.tokens) {
     const revoke = fl.el("button", "Revoke");
     revoke.type = "button";
     revoke.className = "danger";
@@ -56,7 +51,7 @@ async function loadTokens() {
         fl.flash(err.message);
       }
     });
-    body.append(fl.row([token.name, fl.time(token.createdAt), fl.time(token.lastUsedAt), revoke]));
+    body.append(fl.row([token.name, token.scope, token.createdBy, fl.time(token.createdAt), fl.time(token.lastUsedAt), revoke]));
   }
 }
 
@@ -64,8 +59,8 @@ async function loadAudit() {
   const audit = await fl.api("GET", "/audit");
   const body = document.querySelector("#audit-list tbody");
   body.replaceChildren();
-  for (const entry of audit.items) {
-    body.append(fl.row([fl.time(entry.time || entry.at), entry.username || entry.user, entry.action, entry.target]));
+  for (const entry of audit.entries) {
+    body.append(fl.row([fl.time(entry.at), entry.actor, entry.action, entry.target]));
   }
 }
 
@@ -76,7 +71,7 @@ document.getElementById("hook-form").addEventListener("submit", async function (
       name: fl.value("hook-name"), jiraDatasource: fl.value("hook-jira"), ruleSet: fl.value("hook-ruleSet") || undefined,
     });
     showOnce("hook-secret", "hook-secret-value", created.secret);
-    await loadHooks();
+    await Promise.all([loadHooks(), loadAudit()]);
   } catch (err) {
     fl.flash(err.message);
   }
@@ -85,9 +80,9 @@ document.getElementById("hook-form").addEventListener("submit", async function (
 document.getElementById("token-form").addEventListener("submit", async function (event) {
   event.preventDefault();
   try {
-    const created = await fl.api("POST", "/tokens", { name: fl.value("token-name") });
+    const created = await fl.api("POST", "/tokens", { name: fl.value("token-name"), scope: fl.value("token-scope") });
     showOnce("token-once", "token-value", created.token);
-    await loadTokens();
+    await Promise.all([loadTokens(), loadAudit()]);
   } catch (err) {
     fl.flash(err.message);
   }
