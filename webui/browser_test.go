@@ -362,3 +362,28 @@ func TestBrowserAzureDatasourceAndItem(t *testing.T) {
 	}
 	s.screenshot(t, "settings")
 }
+
+func TestBrowserShowsMarkupAsText(t *testing.T) {
+	s := startStack(t)
+	name := `<img src="x" id="injected">Graph`
+
+	s.signIn(t, "/datasources")
+	s.do(t, "save a datasource whose name is markup",
+		chromedp.Click(chromedp.CSS("#new-datasource")),
+		chromedp.WaitVisible(chromedp.CSS("#datasource-form")),
+		chromedp.SendKeys(chromedp.CSS("#ds-name"), name),
+		chromedp.SendKeys(chromedp.CSS("#ds-baseUrl"), s.emulators.GraphURL+"/v1.0"),
+		chromedp.Click(chromedp.CSS("#ds-allowLoopback")),
+		chromedp.Click(chromedp.CSS(`#datasource-form button[type="submit"]`)),
+	)
+	s.waitText(t, "#flash", "")
+
+	listed := s.waitText(t, "#datasource-list tbody", "")
+	if !strings.Contains(listed, name) {
+		t.Errorf("datasource list %q does not show the name as text", listed)
+	}
+	injected := read(t, s, "look for the element", chromedp.Evaluate[bool](`document.getElementById("injected") !== null`))
+	if injected {
+		t.Error("the datasource name became an element on the page")
+	}
+}
