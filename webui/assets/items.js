@@ -82,6 +82,9 @@ function readItem() {
 
 // sampleContext builds a ticket context from the reporter of the newest
 // stored event, so the tester starts with a real person.
+// NOTE: an event's outcome names its reporter in one string, taken here as
+// an email when it contains "@" and as an account ID otherwise. No browser
+// test covers this prefill, the rules simulation or event replay yet.
 async function sampleContext() {
   const context = { reporter: { emailAddress: "", displayName: "" } };
   try {
