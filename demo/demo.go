@@ -80,6 +80,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		DataDir:       dataDir,
 		AdminToken:    adminToken,
 		AllowLoopback: true,
+		ForEmulators:  true,
 		Logger:        opts.Logger,
 	})
 	if err != nil {

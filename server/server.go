@@ -59,6 +59,10 @@ type Config struct {
 	// AllowPrivate lets datasources reach private network ranges.
 	AllowPrivate bool
 
+	// ForEmulators reports that the allowances exist for the built-in
+	// emulators of the demo, so the start-up warning about them is left out.
+	ForEmulators bool
+
 	// PublicURL is the address Jira reaches this server at, used in hook
 	// URLs. Empty means the address of the request that creates or reads a
 	// hook.
@@ -140,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	if cfg.AllowLoopback || cfg.AllowPrivate {
+	if (cfg.AllowLoopback || cfg.AllowPrivate) && !cfg.ForEmulators {
 		logger.Warn("datasources may reach addresses on this machine or its private networks: use this for tests and local APIs only",
 			"allowLoopback", cfg.AllowLoopback, "allowPrivate", cfg.AllowPrivate)
 	}
