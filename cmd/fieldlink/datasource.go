@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode"
 
-
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/apiclient"
 	"github.com/fieldlink/fieldlink/httpapi"
@@ -44,31 +43,14 @@ admin token from FIELDLINK_ADMIN_TOKEN (or --token). Run "fieldlink datasource C
 `
 
 func runDatasource(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, datasourceUsage)
-		return errUsage
-	}
-
-	rest := args[1:]
-	switch args[0] {
-	case "create":
-		return runDatasourceCreate(ctx, rest, stdout, stderr)
-	case "list":
-		return runDatasourceList(ctx, rest, stdout, stderr)
-	case "show":
-		return runDatasourceShow(ctx, rest, stdout, stderr)
-	case "update":
-		return runDatasourceUpdate(ctx, rest, stdout, stderr)
-	case "delete":
-		return runDatasourceDelete(ctx, rest, stdout, stderr)
-	case "test":
-		return runDatasourceTest(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, datasourceUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, datasourceUsage)
-	return fmt.Errorf("unknown datasource command %q: use create, list, show, update, delete or test", args[0])
+	return runGroup(ctx, "datasource", datasourceUsage, []subcommand{
+		{"create", runDatasourceCreate},
+		{"list", runDatasourceList},
+		{"show", runDatasourceShow},
+		{"update", runDatasourceUpdate},
+		{"delete", runDatasourceDelete},
+		{"test", runDatasourceTest},
+	}, args, stdout, stderr)
 }
 
 func runDatasourceCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -31,25 +31,11 @@ admin token from FIELDLINK_ADMIN_TOKEN (or --token). Run "fieldlink event COMMAN
 `
 
 func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, eventUsage)
-		return errUsage
-	}
-
-	rest := args[1:]
-	switch args[0] {
-	case "list":
-		return runEventList(ctx, rest, stdout, stderr)
-	case "show":
-		return runEventShow(ctx, rest, stdout, stderr)
-	case "replay":
-		return runEventReplay(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, eventUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, eventUsage)
-	return fmt.Errorf("unknown event command %q: use list, show or replay", args[0])
+	return runGroup(ctx, "event", eventUsage, []subcommand{
+		{"list", runEventList},
+		{"show", runEventShow},
+		{"replay", runEventReplay},
+	}, args, stdout, stderr)
 }
 
 func runEventList(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -139,4 +140,34 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// subcommand is one command of a command group such as "fieldlink rule".
+type subcommand struct {
+	name string
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// runGroup runs the subcommand that args name, printing usage for help, for
+// no subcommand (errUsage) and for an unknown one.
+func runGroup(ctx context.Context, group, usage string, commands []subcommand, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+
+	names := make([]string, 0, len(commands))
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+		names = append(names, c.name)
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown %s command %q: use %s or %s", group, args[0], strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }

@@ -31,27 +31,12 @@ admin token from FIELDLINK_ADMIN_TOKEN (or --token). Run "fieldlink rule COMMAND
 `
 
 func runRule(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, ruleUsage)
-		return errUsage
-	}
-
-	rest := args[1:]
-	switch args[0] {
-	case "list":
-		return runRuleList(ctx, rest, stdout, stderr)
-	case "create":
-		return runRuleCreate(ctx, rest, stdout, stderr)
-	case "delete":
-		return runRuleDelete(ctx, rest, stdout, stderr)
-	case "simulate":
-		return runRuleSimulate(ctx, rest, stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, ruleUsage)
-		return nil
-	}
-	fmt.Fprint(stderr, ruleUsage)
-	return fmt.Errorf("unknown rule command %q: use list, create, delete or simulate", args[0])
+	return runGroup(ctx, "rule", ruleUsage, []subcommand{
+		{"list", runRuleList},
+		{"create", runRuleCreate},
+		{"delete", runRuleDelete},
+		{"simulate", runRuleSimulate},
+	}, args, stdout, stderr)
 }
 
 func runRuleList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
