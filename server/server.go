@@ -71,6 +71,9 @@ type Config struct {
 	// Workers is the number of ticket events processed at once. Defaults to 4.
 	Workers int
 
+	// OIDC configures single sign-on. The zero value turns it off.
+	OIDC OIDCConfig
+
 	Logger *slog.Logger
 }
 
@@ -82,6 +85,7 @@ type Server struct {
 
 	db       *sqlite.DB
 	sessions *auth.Manager
+	sso      *httpapi.SSO
 	queue    *queue.Queue
 	http     *http.Server
 	listener net.Listener
@@ -110,6 +114,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	logger := cfg.Logger
+
+	if err := cfg.OIDC.validate(cfg.PublicURL); err != nil {
+		return nil, err
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
@@ -178,6 +186,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// route the pages do not register.
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	if s.sso != nil {
+		s.sso.Register(mux)
+	}
 	webui.New(webui.Options{SignedInFunc: s.signedIn, Logger: logger}).Register(mux)
 
 	s.http = &http.Server{
@@ -227,6 +238,10 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		SecureCookie: strings.HasPrefix(cfg.PublicURL, "https://"),
 		Logger:       logger,
 	})
+	s.sso, err = newSSO(cfg, out.HTTPClient(), s.sessions, s.db, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	return httpapi.New(httpapi.Options{
 		Store:                 s.db,
