@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/fieldlink/fieldlink/server"
@@ -21,6 +22,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	allowLoopback := fs.Bool("allow-loopback", false, "let datasources reach 127.0.0.0/8 and ::1 (off by default)")
 	allowPrivate := fs.Bool("allow-private-networks", false, "let datasources reach private network ranges such as 10.0.0.0/8 (off by default)")
 	publicURL := fs.String("public-url", envOr("FIELDLINK_PUBLIC_URL", ""), "address Jira reaches fieldlink at, used in hook URLs, e.g. https://fieldlink.example.com (env FIELDLINK_PUBLIC_URL)")
+	oidcIssuer := fs.String("oidc-issuer", envOr("FIELDLINK_OIDC_ISSUER", ""), "OpenID Connect issuer URL that turns on single sign-on, which also needs --public-url (env FIELDLINK_OIDC_ISSUER)")
+	oidcClientID := fs.String("oidc-client-id", envOr("FIELDLINK_OIDC_CLIENT_ID", ""), "client ID registered at the OpenID Connect provider (env FIELDLINK_OIDC_CLIENT_ID)")
+	oidcAllowedEmails := fs.String("oidc-allowed-emails", envOr("FIELDLINK_OIDC_ALLOWED_EMAILS", ""), "comma-separated emails or @domain entries that may sign in by single sign-on (env FIELDLINK_OIDC_ALLOWED_EMAILS)")
+	oidcAdminGroup := fs.String("oidc-admin-group", envOr("FIELDLINK_OIDC_ADMIN_GROUP", ""), "value the ID token's groups claim must contain to sign in; empty checks no group (env FIELDLINK_OIDC_ADMIN_GROUP)")
+	oidcDisplayName := fs.String("oidc-display-name", envOr("FIELDLINK_OIDC_DISPLAY_NAME", ""), "provider name on the login page's button (default \"single sign-on\", env FIELDLINK_OIDC_DISPLAY_NAME)")
 	logLevel := fs.String("log-level", envOr("FIELDLINK_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env FIELDLINK_LOG_LEVEL)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: fieldlink serve [flags]
@@ -31,6 +37,8 @@ Environment:
                          key rotation (default: master.key in the data folder, created on first start)
   FIELDLINK_ADMIN_TOKEN  bearer token for the admin API, at least 16 characters (default: generated
                          on first start and shown once)
+  FIELDLINK_OIDC_CLIENT_SECRET
+                         client secret registered at the OpenID Connect provider, for single sign-on
 
 Flags:
 `)
@@ -55,7 +63,15 @@ Flags:
 		AllowLoopback: *allowLoopback,
 		AllowPrivate:  *allowPrivate,
 		PublicURL:     *publicURL,
-		Logger:        logger,
+		OIDC: server.OIDCConfig{
+			Issuer:        *oidcIssuer,
+			ClientID:      *oidcClientID,
+			ClientSecret:  os.Getenv("FIELDLINK_OIDC_CLIENT_SECRET"),
+			AllowedEmails: splitList(*oidcAllowedEmails),
+			AdminGroup:    *oidcAdminGroup,
+			DisplayName:   *oidcDisplayName,
+		},
+		Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -78,6 +94,18 @@ Flags:
 		serveErr = err
 	}
 	return serveErr
+}
+
+// splitList returns the non-empty, trimmed entries of a comma-separated
+// list.
+func splitList(list string) []string {
+	var entries []string
+	for _, entry := range strings.Split(list, ",") {
+		if entry = strings.TrimSpace(entry); entry != "" {
+			entries = append(entries, entry)
+		}
+	}
+	return entries
 }
 
 // defaultDataDir returns fieldlink's folder under the user's data directory:
