@@ -20,3 +20,32 @@ document.getElementById("login-form").addEventListener("submit", async function 
     fl.flash(err.message);
   }
 });
+
+// showSingleSignOn shows the single sign-on link when the server has it,
+// and the message for a failed single sign-on that sent the user back here.
+// A server without single sign-on returns 404, and the page keeps the
+// password form only.
+async function showSingleSignOn() {
+  const code = new URLSearchParams(location.search).get("sso_error");
+  const query = code ? "?error=" + encodeURIComponent(code) : "";
+  let status;
+  try {
+    const response = await fetch("/api/v1/sso" + query, { credentials: "same-origin" });
+    if (!response.ok) {
+      return;
+    }
+    status = await response.json();
+  } catch (err) {
+    return;
+  }
+
+  const link = document.getElementById("sso-login");
+  link.textContent = "Sign in with " + status.displayName;
+  link.href = status.loginUrl + "?next=" + encodeURIComponent(nextPage());
+  document.getElementById("sso").hidden = false;
+  if (status.error) {
+    fl.flash(status.error);
+  }
+}
+
+showSingleSignOn();
