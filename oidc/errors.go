@@ -2,8 +2,8 @@ package oidc
 
 import "errors"
 
-// Errors returned by Exchange and discovery, wrapped with the detail. A
-// caller branches on them with errors.Is to choose the message a user sees.
+// Errors returned by Begin and Exchange, wrapped with the detail. A caller
+// branches on them with errors.Is to choose the message shown to the user.
 var (
 	// ErrDiscovery means the provider's discovery document or JWKS could
 	// not be read or is invalid.

@@ -23,8 +23,8 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string
-	// RedirectURL is where the provider sends the browser back with the
-	// code, for example "https://fieldlink.example.com/sso/callback".
+	// RedirectURL is the URL the provider sends the browser back to with
+	// the code, for example "https://fieldlink.example.com/sso/callback".
 	RedirectURL string
 
 	// Scopes are requested with "openid". Defaults to email, profile and

@@ -103,6 +103,7 @@ func TestRelyingPartyRejects(t *testing.T) {
 	}{
 		{name: "wrong issuer", misbehavior: oidcprovider.Misbehavior{WrongIssuer: true}, want: oidc.ErrIssuerMismatch},
 		{name: "wrong audience", misbehavior: oidcprovider.Misbehavior{WrongAudience: true}, want: oidc.ErrAudience},
+		{name: "several audiences without azp", misbehavior: oidcprovider.Misbehavior{ExtraAudience: true}, want: oidc.ErrAudience},
 		{name: "expired token", misbehavior: oidcprovider.Misbehavior{ExpiredToken: true}, want: oidc.ErrExpired},
 		{name: "bad nonce", misbehavior: oidcprovider.Misbehavior{BadNonce: true}, want: oidc.ErrNonce},
 		{name: "unverified email", misbehavior: oidcprovider.Misbehavior{UnverifiedEmail: true}, want: oidc.ErrEmailUnverified},

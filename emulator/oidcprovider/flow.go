@@ -124,6 +124,9 @@ func (p *Provider) idToken(g grant) (string, error) {
 	if m.WrongAudience {
 		claims["aud"] = "another-client"
 	}
+	if m.ExtraAudience {
+		claims["aud"] = []string{g.clientID, "another-client"}
+	}
 	if m.ExpiredToken {
 		claims["iat"] = now.Add(-2 * time.Hour).Unix()
 		claims["exp"] = now.Add(-time.Hour).Unix()

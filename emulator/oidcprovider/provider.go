@@ -37,6 +37,9 @@ type Misbehavior struct {
 	WrongIssuer bool
 	// WrongAudience issues ID tokens for another client.
 	WrongAudience bool
+	// ExtraAudience adds another client to the audience of ID tokens and
+	// leaves out azp, which a relying party then requires.
+	ExtraAudience bool
 	// ExpiredToken issues ID tokens that expired an hour ago.
 	ExpiredToken bool
 	// BadNonce puts another nonce in ID tokens.
