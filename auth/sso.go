@@ -43,6 +43,9 @@ func (m *Manager) StartSession(ctx context.Context, w http.ResponseWriter, r *ht
 
 // ensureAdmin creates the admin account of a single sign-on user when it
 // is missing.
+// NOTE: the account and its sessions stay after the user leaves the
+// allow-list. Sessions run to their expiry unless "fieldlink admin delete"
+// removes the account.
 func (m *Manager) ensureAdmin(ctx context.Context, username string) error {
 	_, err := m.opts.Store.GetAdmin(ctx, username)
 	if err == nil {

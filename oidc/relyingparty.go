@@ -134,6 +134,8 @@ func (rp *RelyingParty) oauth(meta Metadata) *oauth2.Config {
 
 // metadata returns the discovery document, reading it on first use and
 // again after a failure.
+// NOTE: a successful read is kept until restart, so changed provider
+// endpoints need a restart of fieldlink.
 func (rp *RelyingParty) metadata(ctx context.Context) (Metadata, error) {
 	rp.mu.Lock()
 	defer rp.mu.Unlock()
