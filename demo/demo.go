@@ -116,6 +116,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	if !opts.Once {
 		fmt.Fprintf(out, "\nfieldlink keeps running. Admin API: %s/api/v1  Admin token: %s\n", srv.URL(), adminToken)
+		fmt.Fprintf(out, "Admin pages: %s/ (create an account first: fieldlink admin create --username NAME --data %s)\n", srv.URL(), dataDir)
 		fmt.Fprintf(out, "Try: curl -H 'Authorization: Bearer %s' %s/api/v1/events\nPress Ctrl+C to stop.\n", adminToken, srv.URL())
 		<-ctx.Done()
 	}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
+	"time"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -137,6 +139,12 @@ func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
 		// saved datasource's ID.
 		ds.ID = "draft"
 	}
+	if previous != nil && sameSettings(ds, *previous) {
+		// The form holds the saved settings, so the test tells about the
+		// saved datasource and its health is recorded, as for the saved
+		// route.
+		ds.UpdatedAt = previous.UpdatedAt
+	}
 	if err := s.validateDatasource(ds); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -171,4 +179,22 @@ func (s *Server) forgetCredentials(id string) {
 	if s.opts.ForgetCredentialsFunc != nil {
 		s.opts.ForgetCredentialsFunc(id)
 	}
+}
+
+// sameSettings reports whether a and b hold the same configuration, apart
+// from identity, timestamps and health.
+func sameSettings(a, b fieldlink.Datasource) bool {
+	for _, ds := range []*fieldlink.Datasource{&a, &b} {
+		ds.ID, ds.CreatedAt, ds.UpdatedAt, ds.Health = "", time.Time{}, time.Time{}, fieldlink.DatasourceHealth{}
+		if len(ds.Headers) == 0 {
+			ds.Headers = nil
+		}
+		if len(ds.Auth.TokenParams) == 0 {
+			ds.Auth.TokenParams = nil
+		}
+		if len(ds.Auth.Scopes) == 0 {
+			ds.Auth.Scopes = nil
+		}
+	}
+	return reflect.DeepEqual(a, b)
 }

@@ -369,3 +369,29 @@ func TestFailedTestMarksDatasourceUnhealthy(t *testing.T) {
 		t.Errorf("evaluation asked the token endpoint %d times, want none", n-requests)
 	}
 }
+
+func TestDraftTestOfSavedSettingsRecordsHealth(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	body := f.graphDatasource(demo.SecretID)
+	ds, err := f.api.CreateDatasource(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The edit form sends the saved settings with the id and no secret.
+	draft := body
+	draft.ID = ds.ID
+	draft.Auth.ClientSecret = ""
+	if _, err := f.api.TestDraftDatasource(ctx, draft); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := f.api.GetDatasource(ctx, ds.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Health.Status != httpapi.HealthUnhealthy || got.Health.LastTestAt == nil {
+		t.Errorf("health after testing the unchanged form = %+v, want unhealthy with a test time", got.Health)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 //go:embed templates/*.html
@@ -82,7 +83,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	if err != nil {
 		panic(err) // the folder is embedded at build time
 	}
-	mux.Handle("GET /assets/", withSecurityHeaders(http.StripPrefix("/assets/", http.FileServerFS(assets))))
+	mux.Handle("GET /assets/", withSecurityHeaders(http.StripPrefix("/assets/", noListing(http.FileServerFS(assets)))))
 
 	mux.Handle("GET /login", withSecurityHeaders(http.HandlerFunc(h.login)))
 	mux.Handle("GET /{$}", withSecurityHeaders(http.RedirectHandler("/datasources", http.StatusSeeOther)))
@@ -105,6 +106,18 @@ func (h *Handler) requireSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h.opts.SignedInFunc == nil || !h.opts.SignedInFunc(r) {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noListing answers 404 for folder paths, so the asset server lists no
+// folder contents.
+func noListing(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
 			return
 		}
 		next.ServeHTTP(w, r)

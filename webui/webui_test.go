@@ -200,3 +200,15 @@ func TestScriptsNeverParseHTML(t *testing.T) {
 		}
 	}
 }
+
+func TestAssetsListNoFolder(t *testing.T) {
+	h := New(Options{})
+	for _, path := range []string{"/assets/", "/assets"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+
+		if rec.Code == http.StatusOK {
+			t.Errorf("GET %s: 200, want no folder listing:\n%.300s", path, rec.Body)
+		}
+	}
+}

@@ -26,6 +26,9 @@ async function loadEvents() {
     const replay = fl.el("button", "Replay");
     replay.type = "button";
     replay.addEventListener("click", async function () {
+      if (!window.confirm("Replay event " + event.id + " (" + event.issueKey + ")? fieldlink processes it again and may write to Jira.")) {
+        return;
+      }
       try {
         await fl.api("POST", "/events/" + event.id + "/replay");
         fl.flash("Event " + event.id + " queued again.", "ok");

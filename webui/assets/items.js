@@ -81,20 +81,21 @@ function readItem() {
 }
 
 // sampleContext builds a ticket context from the reporter of the newest
-// stored event, so the tester starts with a real person.
-// NOTE: an event's outcome names its reporter in one string, taken here as
-// an email when it contains "@" and as an account ID otherwise. No browser
-// test covers this prefill, the rules simulation or event replay yet.
+// stored event whose email Jira showed, so the tester starts with a real
+// person. An outcome names its reporter as "Display Name <email>".
+// NOTE: no browser test covers this prefill, the rules simulation or event
+// replay yet.
 async function sampleContext() {
   const context = { reporter: { emailAddress: "", displayName: "" } };
   try {
-    const events = await fl.api("GET", "/events?limit=1");
-    const newest = events.items[0];
-    const reporter = newest && newest.outcome && newest.outcome.reporter;
-    if (reporter && reporter.includes("@")) {
-      context.reporter.emailAddress = reporter;
-    } else if (reporter) {
-      context.reporter = { accountId: reporter };
+    const events = await fl.api("GET", "/events?limit=20");
+    for (const event of events.items) {
+      const reporter = event.outcome && event.outcome.reporter;
+      const match = reporter && /^(.*) <([^<>]+@[^<>]+)>$/.exec(reporter);
+      if (match) {
+        context.reporter = { emailAddress: match[2], displayName: match[1] };
+        break;
+      }
     }
   } catch (err) {
     fl.flash("No sample from stored events: " + err.message, "warn");
