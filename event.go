@@ -2,7 +2,7 @@ package fieldlink
 
 import "time"
 
-// EventStatus is where a ticket event is in its processing.
+// EventStatus is the processing state of a ticket event.
 type EventStatus string
 
 // Event statuses.
@@ -31,7 +31,8 @@ type Event struct {
 	Outcome    *Outcome
 }
 
-// Outcome says what processing a ticket event did, in words an admin reads.
+// Outcome is the record of what processing a ticket event did, in words an
+// admin reads.
 type Outcome struct {
 	IssueKey string `json:"issueKey"`
 	Reporter string `json:"reporter"`
@@ -45,7 +46,7 @@ type Outcome struct {
 	// FieldsWritten lists the field IDs set on the issue.
 	FieldsWritten []string `json:"fieldsWritten,omitempty"`
 
-	// Reason says why no fields were written, or what failed.
+	// Reason explains why no fields were written, or what failed.
 	Reason string `json:"reason,omitempty"`
 
 	// Rules lists every rule whose actions ran, for a hook that runs all

@@ -1,6 +1,6 @@
 package fieldlink
 
-// ItemType says how an item's values reach a ticket.
+// ItemType is the kind of field an item's values fill on a ticket.
 type ItemType string
 
 // Item types.
@@ -41,7 +41,7 @@ type Item struct {
 	// DefaultMaxRows.
 	MaxRows int
 
-	// Paging says how to fetch the pages after the first.
+	// Paging configures how the pages after the first are fetched.
 	Paging Paging
 
 	// LookupTokenHash is the SHA-256 of the token that Jira Automation sends
@@ -119,8 +119,8 @@ type Option struct {
 	Label string `json:"label"`
 }
 
-// TicketContext is what an item or a rule knows about the ticket being
-// processed.
+// TicketContext is the data about the ticket being processed that items
+// and rules read.
 type TicketContext struct {
 	Reporter    *User          `json:"reporter,omitempty"`
 	CurrentUser *User          `json:"currentUser,omitempty"`

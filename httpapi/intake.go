@@ -28,7 +28,7 @@ const AutomationTokenHeader = "X-Fieldlink-Token"
 type IntakeBody struct {
 	Status string `json:"status"`
 	Event  int64  `json:"event,omitempty"`
-	// Reason says why a delivery was ignored.
+	// Reason explains why a delivery was ignored.
 	Reason string `json:"reason,omitempty"`
 }
 
