@@ -10,6 +10,7 @@
 //	fieldlink event ...       list, show or replay ticket events
 //	fieldlink doctor          report expiring secrets and unhealthy datasources
 //	fieldlink keys ...        show or rotate the master keys
+//	fieldlink export|import   move the configuration between data folders
 //	fieldlink version         print the version
 package main
 
@@ -97,6 +98,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, args[1:], stdout, stderr)
 	case "token":
 		return runToken(ctx, args[1:], stdout, stderr)
+	case "export":
+		return runExport(ctx, args[1:], stdout, stderr)
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fieldlink", version)
 		return nil
@@ -121,6 +126,8 @@ Commands:
   keys        show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
   admin       create, list or delete admins who sign in, or set a password (see "fieldlink admin -h")
   token       create, list or revoke API tokens (see "fieldlink token -h")
+  export      write the datasources, items, rules and hooks to a JSON file (see "fieldlink export -h")
+  import      load a file written by export into a data folder (see "fieldlink import -h")
   version     print the version
 `)
 }
