@@ -360,6 +360,19 @@ func TestBrowserAzureDatasourceAndItem(t *testing.T) {
 	if got := s.waitText(t, "#audit-list tbody", ""); !strings.Contains(got, adminUsername) {
 		t.Errorf("audit log %q lacks the admin's changes", got)
 	}
+
+	s.do(t, "create a hook",
+		chromedp.SendKeys(chromedp.CSS("#hook-name"), "IT Help"),
+		evaluate(`document.querySelector("#hook-jira").selectedIndex = 1`),
+		chromedp.Click(chromedp.CSS(`#hook-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#hook-secret")),
+	)
+	if got := s.waitText(t, "#hook-secret-value", ""); got == "" {
+		t.Errorf("the new hook's secret is not shown")
+	}
+	if got := s.waitText(t, "#hook-list tbody", ""); !strings.Contains(got, "IT Help") || !strings.Contains(got, "Microsoft Graph") {
+		t.Errorf("hook list %q lacks the hook with its datasource's name", got)
+	}
 	s.screenshot(t, "settings")
 }
 

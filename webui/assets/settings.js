@@ -7,10 +7,19 @@ function showOnce(boxId, valueId, value) {
 
 async function loadHooks() {
   const [hooks, datasources] = await Promise.all([fl.api("GET", "/hooks"), fl.api("GET", "/datasources")]);
+  // Datasources that look like a Jira site come first; nothing is chosen
+  // for the admin, because a hook writes to the datasource picked here.
+  const looksLikeJira = (ds) => /atlassian\.net|\/rest\/api\//.test((ds.baseUrl || "") + " " + (ds.testPath || ""));
+  const sorted = [...datasources.items].sort((a, b) => Number(looksLikeJira(b)) - Number(looksLikeJira(a)));
+  const names = {};
   const select = document.getElementById("hook-jira");
   select.replaceChildren();
-  for (const ds of datasources.items) {
-    const option = fl.el("option", ds.name);
+  const placeholder = fl.el("option", "Choose the datasource of your Jira site");
+  placeholder.value = "";
+  select.append(placeholder);
+  for (const ds of sorted) {
+    names[ds.id] = ds.name;
+    const option = fl.el("option", ds.name + " (" + ds.baseUrl + ")");
     option.value = ds.id;
     select.append(option);
   }
@@ -28,7 +37,8 @@ async function loadHooks() {
         fl.flash(err.message);
       }
     });
-    body.append(fl.row([hook.name, fl.el("code", hook.url), hook.ruleSet || "default", (hook.projectKeys || []).join(", "), rotate]));
+    body.append(fl.row([hook.name, fl.el("code", hook.url), names[hook.jiraDatasource] || hook.jiraDatasource,
+      hook.ruleSet || "default", (hook.projectKeys || []).join(", "), rotate]));
   }
 }
 
