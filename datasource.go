@@ -79,7 +79,7 @@ type Datasource struct {
 
 	Auth Auth
 
-	// Health is what fieldlink last learned about the connection. It is
+	// Health is the last recorded state of the connection. It is
 	// kept apart from the configuration and never changes UpdatedAt.
 	Health DatasourceHealth
 
@@ -201,7 +201,7 @@ type UpstreamRequest struct {
 	Body   []byte
 }
 
-// UpstreamResponse is an API's answer, with the body read in full (within the
+// UpstreamResponse is an API's response, with the body read in full (within the
 // size limit).
 type UpstreamResponse struct {
 	Status int

@@ -15,7 +15,7 @@ const (
 )
 
 // Error is an error whose Message is safe to show to an API client: it names
-// the field and the value (never a secret) and says what to do next.
+// the field and the value (never a secret) and states what to do next.
 type Error struct {
 	Code    string
 	Message string

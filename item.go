@@ -29,8 +29,8 @@ type Item struct {
 	// ${data.…}.
 	Template string
 
-	// LabelTemplate renders a select option's label, the text an agent
-	// sees. Empty means the label is the value.
+	// LabelTemplate renders a select option's label, the text shown to
+	// an agent. Empty means the label is the value.
 	LabelTemplate string
 
 	// CacheSeconds is how long a result is reused for the same rendered
@@ -105,7 +105,7 @@ type ItemResult struct {
 	// Text is Values joined for display and for rule conditions.
 	Text string `json:"text"`
 	// Rows is the number of rows Root selected, so "no match" (zero rows)
-	// can be told apart from a match whose value is empty or null.
+	// is distinguished from a match whose value is empty or null.
 	Rows int `json:"rows"`
 	// Options are a select item's options, in row order.
 	Options []Option `json:"options,omitempty"`

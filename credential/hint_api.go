@@ -56,7 +56,7 @@ func unauthorizedHint(e *APIError, a *fieldlink.Auth) string {
 	return ""
 }
 
-// basicUnauthorizedHint tells a rejected Jira API token from Basic
+// basicUnauthorizedHint distinguishes a rejected Jira API token from Basic
 // credentials sent to an API that does not take them at all, such as
 // Microsoft Graph, which wants OAuth 2 access tokens.
 func basicUnauthorizedHint(e *APIError, a *fieldlink.Auth) string {
@@ -71,7 +71,7 @@ func basicUnauthorizedHint(e *APIError, a *fieldlink.Auth) string {
 }
 
 // isJira reports whether an API error came from Jira, judged by its REST
-// path or by the messages Jira Cloud answers a rejected login with.
+// path or by the messages Jira Cloud returns for a rejected login.
 func isJira(e *APIError) bool {
 	text := e.Message + " " + e.Excerpt
 	return strings.Contains(e.Target, "/rest/api/") ||

@@ -106,9 +106,9 @@ func (e *Emulators) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
-// Close stops the emulators at once. By then the demo has had every answer
-// it waits for; a graceful shutdown would wait up to five seconds for
-// connections that a client dialed but never used.
+// Close stops the emulators at once. By then the demo has received every
+// response it waits for, and a graceful shutdown would wait up to five
+// seconds for connections that a client dialed but never used.
 func (e *Emulators) Close() error {
 	var errs []error
 	for _, srv := range e.servers {

@@ -58,9 +58,9 @@ func (e Entry) DaysLeft(now time.Time) int {
 }
 
 // Of returns the datasource's secrets and certificates that have a known
-// expiry, earliest first: the mode's secret when SecretExpiresAt is set, and
-// every certificate configured (read from the PEM; one that does not parse is
-// skipped, because saving it was refused).
+// expiry, earliest first. That is the mode's secret when SecretExpiresAt is
+// set, and every configured certificate, read from its PEM. A certificate
+// that does not parse is skipped, because saving it was rejected.
 func Of(ds fieldlink.Datasource) []Entry {
 	var entries []Entry
 	add := func(secret string, at time.Time) {

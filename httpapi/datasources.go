@@ -140,8 +140,8 @@ func (s *Server) testDraftDatasource(w http.ResponseWriter, r *http.Request) {
 		ds.ID = "draft"
 	}
 	if previous != nil && sameSettings(ds, *previous) {
-		// The form holds the saved settings, so the test tells about the
-		// saved datasource and its health is recorded, as for the saved
+		// The form holds the saved settings, so the test result describes
+		// the saved datasource and its health is recorded, as for the saved
 		// route.
 		ds.UpdatedAt = previous.UpdatedAt
 	}

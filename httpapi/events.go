@@ -139,7 +139,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// An event whose hook is gone would only fail again: say so now.
+	// An event whose hook is gone would only fail again, so reject it now.
 	stored, err := s.opts.Store.FindEvent(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -34,7 +34,7 @@ type IntakeBody struct {
 
 // intake verifies, stores and enqueues a Jira webhook delivery or a Jira
 // Automation call. The event and its job are committed before the 202
-// response, so a delivery Jira sees as accepted is never lost. An event the
+// response, so a delivery that Jira received a 202 for is never lost. An event the
 // hook does not process, or an issue of a project outside the hook's, is
 // answered 200 "ignored" and not stored.
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) {

@@ -95,8 +95,8 @@ type Options struct {
 	// when it implements EventReplayer.
 	Replayer EventReplayer
 
-	// Simulator serves POST /api/v1/rules/simulate. Nil answers that
-	// route with an error.
+	// Simulator serves POST /api/v1/rules/simulate. Nil makes that route
+	// return an error.
 	Simulator Simulator
 
 	// Metrics serves GET /metrics (Prometheus), behind the admin token.
@@ -105,7 +105,7 @@ type Options struct {
 
 	// PublicURL is the address Jira reaches fieldlink at, for example
 	// "https://fieldlink.example.com", used in hook URLs. Empty means the
-	// scheme and host of the request that asks for the hook.
+	// scheme and host of the request that reads or creates the hook.
 	PublicURL string
 
 	// AdminTokenHash is the SHA-256 of the bearer token the admin API accepts.

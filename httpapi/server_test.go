@@ -185,7 +185,7 @@ type response struct {
 	body   []byte
 }
 
-// call sends a request and checks the answer against docs/openapi.yaml.
+// call sends a request and checks the response against docs/openapi.yaml.
 func (a *apiSetup) call(method, path, token string, body any, header ...string) response {
 	a.t.Helper()
 	var raw []byte

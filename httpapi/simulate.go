@@ -45,7 +45,7 @@ type SimulationListBody struct {
 	Items   []SimulationBody `json:"items"`
 }
 
-// SimulationBody is what processing one ticket would do.
+// SimulationBody is the planned result of processing one ticket.
 type SimulationBody struct {
 	// Event is the stored event simulated, 0 for a payload from the request.
 	Event    int64             `json:"event,omitempty"`
@@ -65,7 +65,7 @@ type SimulationBody struct {
 	Comment      string   `json:"comment,omitempty"`
 	Participants []string `json:"participants,omitempty"`
 
-	// Reason says why nothing would be written, or what would fail.
+	// Reason explains why nothing would be written, or what would fail.
 	Reason string `json:"reason,omitempty"`
 }
 

@@ -138,8 +138,8 @@ func parseEventID(fs *flag.FlagSet, args []string) (int64, error) {
 	return id, nil
 }
 
-// parseOne parses the flags and returns the one positional argument. The
-// error for a missing argument says the command needs description.
+// parseOne parses the flags and returns the one positional argument. A
+// missing argument gives an error stating that the command needs description.
 func parseOne(fs *flag.FlagSet, args []string, description string) (string, error) {
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
