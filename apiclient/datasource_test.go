@@ -15,7 +15,7 @@ import (
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/httpapi"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 const adminToken = "apiclient-test-admin-token"
@@ -37,7 +37,7 @@ func newClient(t *testing.T, tester *fakeTester) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

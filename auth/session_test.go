@@ -12,7 +12,7 @@ import (
 
 	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 type testClock struct{ now time.Time }
@@ -22,7 +22,7 @@ func (c *testClock) Advance(d time.Duration) { c.now = c.now.Add(d) }
 
 // newManager returns a Manager on a new SQLite file with the admin "ana",
 // whose password is "correct horse battery".
-func newManager(t *testing.T) (*auth.Manager, *sqlite.DB, *testClock) {
+func newManager(t *testing.T) (*auth.Manager, *store.DB, *testClock) {
 	t.Helper()
 	key := make([]byte, seal.KeySize)
 	rand.Read(key)
@@ -30,7 +30,7 @@ func newManager(t *testing.T) (*auth.Manager, *sqlite.DB, *testClock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,3 +149,11 @@ func (c *Cache) fingerprint(ds fieldlink.Datasource) []byte {
 	mac.Write(settings)
 	return mac.Sum(nil)
 }
+
+// ForgetAll drops every cached authorizer and token.
+func (c *Cache) ForgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+
+	clear(c.entries)
+}

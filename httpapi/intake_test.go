@@ -13,7 +13,7 @@ import (
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 const automationToken = "flh_automation-token"
@@ -21,7 +21,7 @@ const automationToken = "flh_automation-token"
 // hookSettingsStore is the real store with the intake settings of every
 // hook it returns replaced by configure.
 type hookSettingsStore struct {
-	*sqlite.DB
+	*store.DB
 	configure func(*fieldlink.Hook)
 }
 

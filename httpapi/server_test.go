@@ -27,7 +27,7 @@ import (
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 const adminToken = "test-admin-token"
@@ -59,7 +59,7 @@ func (f *fakeItems) Forget(id string) { f.forgotten = append(f.forgotten, id) }
 // storeQueue stores events through the real store, as queue.Queue does, but
 // enqueues no job.
 type storeQueue struct {
-	db     *sqlite.DB
+	db     *store.DB
 	mu     sync.Mutex
 	stored []fieldlink.Event
 }
@@ -70,7 +70,7 @@ func (q *storeQueue) Enqueue(ctx context.Context, e *fieldlink.Event) (bool, err
 		return false, err
 	}
 	defer tx.Rollback()
-	inserted, err := q.db.InsertEventTx(ctx, tx, e)
+	inserted, err := q.db.InsertEventTx(ctx, store.SQLTx(tx), e)
 	if err != nil || !inserted {
 		return false, err
 	}
@@ -83,7 +83,7 @@ func (q *storeQueue) Enqueue(ctx context.Context, e *fieldlink.Event) (bool, err
 type apiSetup struct {
 	t      *testing.T
 	srv    *httptest.Server
-	db     *sqlite.DB
+	db     *store.DB
 	tester *fakeTester
 	items  *fakeItems
 	queue  *storeQueue
@@ -130,7 +130,7 @@ func newAPIWith(t *testing.T, items ItemEvaluator) *apiSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

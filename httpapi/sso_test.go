@@ -18,7 +18,7 @@ import (
 	"github.com/fieldlink/fieldlink/emulator/oidcprovider"
 	"github.com/fieldlink/fieldlink/oidc"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 const (
@@ -31,7 +31,7 @@ const (
 type ssoSetup struct {
 	t        *testing.T
 	provider *oidcprovider.Provider
-	db       *sqlite.DB
+	db       *store.DB
 	srv      *httptest.Server
 	logs     *syncBuffer
 }
@@ -57,7 +57,7 @@ func newSSO(t *testing.T, edit func(*SSOOptions)) *ssoSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

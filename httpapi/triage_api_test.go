@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/fieldlink/fieldlink/store"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ func (r storeReplayer) Replay(ctx context.Context, id int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := r.a.db.ReplayEventTx(ctx, tx, id); err != nil {
+	if err := r.a.db.ReplayEventTx(ctx, store.SQLTx(tx), id); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -47,11 +47,12 @@ type Engine struct {
 	cache    *pageCache
 	flights  singleflight.Group
 
-	// generations counts the Forget calls per item ID. It is part of the
-	// cache key, so a request that was in flight during Forget cannot bring
-	// back the old result.
+	// generations counts the Forget calls per item ID, and epoch the
+	// ForgetAll calls. Both are part of the cache key, so a request that was
+	// in flight during a Forget cannot bring back the old result.
 	mu          sync.Mutex
 	generations map[string]uint64
+	epoch       uint64
 
 	// onCacheMiss, when set, runs after a cache miss and before the request
 	// is sent or joined. Tests use it to hold callers at that point.
@@ -140,10 +141,22 @@ func (e *Engine) Forget(itemID string) {
 	}
 }
 
+// ForgetAll drops every cached result, for when changes to items may have
+// gone unnoticed.
+func (e *Engine) ForgetAll() {
+	e.mu.Lock()
+	e.epoch++
+	e.mu.Unlock()
+
+	e.cache.InvalidateAll()
+}
+
+// generation returns the part of an item's cache key that Forget and
+// ForgetAll change.
 func (e *Engine) generation(itemID string) uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.generations[itemID]
+	return e.epoch<<32 + e.generations[itemID]
 }
 
 // pages returns what the item's pages yield for the first request req, from

@@ -6,35 +6,28 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/store"
 	"github.com/fieldlink/fieldlink/triage"
 )
 
-// EventInserter stores an event inside a transaction, skipping a delivery
-// that was already stored, and sets a finished event back to pending for a
-// replay. *sqlite.DB implements it.
-type EventInserter interface {
-	InsertEventTx(ctx context.Context, tx *sql.Tx, e *fieldlink.Event) (inserted bool, err error)
-	// ReplayEventTx sets a processed or failed event back to pending. It
-	// fails with ENotFound for an unknown event and EConflict for a
-	// pending one.
-	ReplayEventTx(ctx context.Context, tx *sql.Tx, id int64) error
-}
-
 // Options configures a Queue.
 type Options struct {
-	// DB is the database the events table and River's tables live in.
-	DB *sql.DB
-	// Events stores events inside the intake transaction.
-	Events EventInserter
+	// Store holds the events table, and River's tables live beside it: on
+	// the same SQLite file or PostgreSQL database.
+	Store *store.DB
 	// Processor handles each event.
 	Processor *triage.Processor
 	// Workers is the number of events processed at once. Defaults to 4.
@@ -43,11 +36,17 @@ type Options struct {
 	// Defaults to 8.
 	MaxAttempts int
 
+	// JobTimeout bounds how long one event may be processed. On PostgreSQL
+	// a job left running by a replica that stopped is handed to another
+	// after twice this. Defaults to one minute.
+	JobTimeout time.Duration
+
 	// ReclaimRunningJobs makes Start hand jobs that a previous process left
 	// running back to the workers at once. Only a queue that owns its
 	// database alone may set it, as the embedded SQLite server does: River
 	// would otherwise wait for RescueStuckJobsAfter (an hour by default)
-	// before it retried a job whose process was killed.
+	// before it retried a job whose process was killed. It is ignored on
+	// PostgreSQL, where other replicas may be working those jobs.
 	ReclaimRunningJobs bool
 
 	Logger *slog.Logger
@@ -55,12 +54,24 @@ type Options struct {
 
 // Queue accepts ticket events and works them.
 type Queue struct {
-	db      *sql.DB
-	events  EventInserter
-	river   *river.Client[*sql.Tx]
+	store   *store.DB
+	river   riverClient
+	inTx    txRunner
 	logger  *slog.Logger
 	reclaim bool
 }
+
+// riverClient is the part of a River client of either driver that starts
+// and stops it.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// txRunner runs fn in one database transaction. fn receives the store's
+// view of the transaction and a function that inserts a River job in it.
+// The transaction commits when fn returns nil.
+type txRunner func(ctx context.Context, fn func(tx store.Tx, insertJob func(river.JobArgs) error) error) error
 
 // processEventArgs is the River job that processes one stored event.
 type processEventArgs struct {
@@ -70,13 +81,21 @@ type processEventArgs struct {
 // Kind returns the River job kind.
 func (processEventArgs) Kind() string { return "process_ticket_event" }
 
-// New creates a queue. River's tables must already exist in opts.DB.
+// New creates a queue on the store's database, with River's SQLite or pgx
+// driver to match. River's tables must already exist there, as store.Open
+// makes sure.
 func New(opts Options) (*Queue, error) {
+	if opts.Store == nil {
+		return nil, errors.New("create queue: the store is nil")
+	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 8
+	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = time.Minute
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -84,20 +103,83 @@ func New(opts Options) (*Queue, error) {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &eventWorker{processor: opts.Processor})
+	config := &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
+		Workers:              workers,
+		MaxAttempts:          opts.MaxAttempts,
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: 2 * opts.JobTimeout,
+		FetchCooldown:        20 * time.Millisecond,
+		FetchPollInterval:    100 * time.Millisecond,
+		RetryPolicy:          &backoffPolicy{},
+		Logger:               opts.Logger.With("component", "river"),
+	}
 
-	client, err := river.NewClient(riversqlite.New(opts.DB), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
-		Workers:           workers,
-		MaxAttempts:       opts.MaxAttempts,
-		FetchCooldown:     20 * time.Millisecond,
-		FetchPollInterval: 100 * time.Millisecond,
-		RetryPolicy:       &backoffPolicy{},
-		Logger:            opts.Logger.With("component", "river"),
-	})
+	q := &Queue{store: opts.Store, logger: opts.Logger}
+	if pool := opts.Store.Pgx(); pool != nil {
+		client, err := river.NewClient(riverpgxv5.New(pool), config)
+		if err != nil {
+			return nil, fmt.Errorf("create River client: %w", err)
+		}
+		q.river = client
+		q.inTx = pgxRunner(pool, client)
+		return q, nil
+	}
+
+	client, err := river.NewClient(riversqlite.New(opts.Store.SQL()), config)
 	if err != nil {
 		return nil, fmt.Errorf("create River client: %w", err)
 	}
-	return &Queue{db: opts.DB, events: opts.Events, river: client, logger: opts.Logger, reclaim: opts.ReclaimRunningJobs}, nil
+	q.river = client
+	q.inTx = sqlRunner(opts.Store.SQL(), client)
+	q.reclaim = opts.ReclaimRunningJobs
+	return q, nil
+}
+
+// sqlRunner runs transactions on the SQLite pool.
+func sqlRunner(db *sql.DB, client *river.Client[*sql.Tx]) txRunner {
+	return func(ctx context.Context, fn func(store.Tx, func(river.JobArgs) error) error) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer tx.Rollback() //nolint:errcheck // A no-op after Commit.
+
+		insertJob := func(args river.JobArgs) error {
+			_, err := client.InsertTx(ctx, tx, args, nil)
+			return err
+		}
+		if err := fn(store.SQLTx(tx), insertJob); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+}
+
+// pgxRunner runs transactions on the PostgreSQL pool.
+func pgxRunner(pool *pgxpool.Pool, client *river.Client[pgx.Tx]) txRunner {
+	return func(ctx context.Context, fn func(store.Tx, func(river.JobArgs) error) error) error {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("begin transaction: %w", err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // A no-op after Commit.
+
+		insertJob := func(args river.JobArgs) error {
+			_, err := client.InsertTx(ctx, tx, args, nil)
+			return err
+		}
+		if err := fn(store.PgxTx(tx), insertJob); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
 }
 
 // Start begins working events until ctx ends or Stop is called.
@@ -118,7 +200,7 @@ func (q *Queue) Start(ctx context.Context) error {
 // triage checks the issue before it writes again, so nothing is written
 // twice.
 func (q *Queue) reclaimRunningJobs(ctx context.Context) error {
-	result, err := q.db.ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
+	result, err := q.store.SQL().ExecContext(ctx, `UPDATE river_job SET state = 'available' WHERE state = 'running'`)
 	if err != nil {
 		return fmt.Errorf("reclaim jobs left running by a previous process: %w", err)
 	}
@@ -136,27 +218,23 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Enqueue stores e and its processing job in one transaction. A delivery
 // already stored (same hook and delivery ID) is skipped and inserted is false.
 func (q *Queue) Enqueue(ctx context.Context, e *fieldlink.Event) (inserted bool, err error) {
-	tx, err := q.db.BeginTx(ctx, nil)
+	err = q.inTx(ctx, func(tx store.Tx, insertJob func(river.JobArgs) error) error {
+		inserted, err = q.store.InsertEventTx(ctx, tx, e)
+		if err != nil {
+			return fmt.Errorf("store event: %w", err)
+		}
+		if !inserted {
+			return nil
+		}
+		if err := insertJob(processEventArgs{EventID: e.ID}); err != nil {
+			return fmt.Errorf("enqueue event %d: %w", e.ID, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("begin intake transaction: %w", err)
+		return false, fmt.Errorf("intake of %s: %w", e.IssueKey, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // A no-op after Commit.
-
-	inserted, err = q.events.InsertEventTx(ctx, tx, e)
-	if err != nil {
-		return false, fmt.Errorf("store event for %s: %w", e.IssueKey, err)
-	}
-	if !inserted {
-		return false, nil
-	}
-
-	if _, err := q.river.InsertTx(ctx, tx, processEventArgs{EventID: e.ID}, nil); err != nil {
-		return false, fmt.Errorf("enqueue event %d for %s: %w", e.ID, e.IssueKey, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("commit event for %s: %w", e.IssueKey, err)
-	}
-	return true, nil
+	return inserted, nil
 }
 
 // Replay sets a failed or processed event back to pending and enqueues a
@@ -164,20 +242,17 @@ func (q *Queue) Enqueue(ctx context.Context, e *fieldlink.Event) (inserted bool,
 // its stored payload. It fails with an ENotFound error for an unknown event
 // and an EConflict error for one still pending.
 func (q *Queue) Replay(ctx context.Context, eventID int64) error {
-	tx, err := q.db.BeginTx(ctx, nil)
+	err := q.inTx(ctx, func(tx store.Tx, insertJob func(river.JobArgs) error) error {
+		if err := q.store.ReplayEventTx(ctx, tx, eventID); err != nil {
+			return err
+		}
+		if err := insertJob(processEventArgs{EventID: eventID}); err != nil {
+			return fmt.Errorf("enqueue replay of event %d: %w", eventID, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("begin replay transaction for event %d: %w", eventID, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // A no-op after Commit.
-
-	if err := q.events.ReplayEventTx(ctx, tx, eventID); err != nil {
 		return err
-	}
-	if _, err := q.river.InsertTx(ctx, tx, processEventArgs{EventID: eventID}, nil); err != nil {
-		return fmt.Errorf("enqueue replay of event %d: %w", eventID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit replay of event %d: %w", eventID, err)
 	}
 
 	q.logger.Info("ticket event replayed", "event", eventID)

@@ -13,7 +13,7 @@ import (
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 	"github.com/fieldlink/fieldlink/triage"
 )
 
@@ -49,13 +49,13 @@ func (f *fakeJira) UpdateIssue(_ context.Context, _ fieldlink.Datasource, key st
 	return nil
 }
 
-func openDB(t *testing.T, path string, key []byte) *sqlite.DB {
+func openDB(t *testing.T, path string, key []byte) *store.DB {
 	t.Helper()
 	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), path, sealer, nil)
+	db, err := store.Open(context.Background(), path, sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func openDB(t *testing.T, path string, key []byte) *sqlite.DB {
 }
 
 // configure stores a datasource, an item, a rule and a hook, and returns the hook.
-func configure(t *testing.T, db *sqlite.DB) fieldlink.Hook {
+func configure(t *testing.T, db *store.DB) fieldlink.Hook {
 	t.Helper()
 	ctx := context.Background()
 	ds := fieldlink.Datasource{Name: "Jira", BaseURL: "http://127.0.0.1:9", Auth: fieldlink.Auth{Mode: fieldlink.AuthBasic, Username: "a@example.com", Password: "p"}}
@@ -87,10 +87,10 @@ func configure(t *testing.T, db *sqlite.DB) fieldlink.Hook {
 	return hook
 }
 
-func newQueue(t *testing.T, db *sqlite.DB, j *fakeJira) *Queue {
+func newQueue(t *testing.T, db *store.DB, j *fakeJira) *Queue {
 	t.Helper()
 	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: j}
-	q, err := New(Options{DB: db.SQL(), Events: db, Processor: processor})
+	q, err := New(Options{Store: db, Processor: processor})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func event(hookID, key string) *fieldlink.Event {
 }
 
 // waitFinished waits until the event is no longer pending.
-func waitFinished(t *testing.T, db *sqlite.DB, id int64, within time.Duration) fieldlink.Event {
+func waitFinished(t *testing.T, db *store.DB, id int64, within time.Duration) fieldlink.Event {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
@@ -244,7 +244,7 @@ func TestStartReclaimsJobsLeftRunning(t *testing.T) {
 	}
 
 	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: j}
-	q, err := New(Options{DB: db.SQL(), Events: db, Processor: processor, ReclaimRunningJobs: true})
+	q, err := New(Options{Store: db, Processor: processor, ReclaimRunningJobs: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func TestReplayFailedEvent(t *testing.T) {
 		return nil
 	}}
 	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: editor}
-	q, err := New(Options{DB: db.SQL(), Events: db, Processor: processor})
+	q, err := New(Options{Store: db, Processor: processor})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 func TestLogExpiringWarnsOncePerSecret(t *testing.T) {
@@ -22,7 +22,7 @@ func TestLogExpiringWarnsOncePerSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ import (
 	"github.com/fieldlink/fieldlink/queue"
 	"github.com/fieldlink/fieldlink/rule"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 	"github.com/fieldlink/fieldlink/triage"
 	"github.com/fieldlink/fieldlink/upstream"
 	"github.com/fieldlink/fieldlink/webui"
@@ -43,6 +43,16 @@ type Config struct {
 	// DataDir holds the SQLite database and the master key file. It is
 	// created with owner-only permissions when missing.
 	DataDir string
+
+	// Database is a postgres:// URL that moves every table and the job
+	// queue to PostgreSQL, where any number of replicas may share them.
+	// Empty means the SQLite file fieldlink.db in DataDir.
+	Database string
+
+	// JobTimeout bounds how long one ticket event may be processed. On
+	// PostgreSQL, an event whose replica stopped while processing it is
+	// processed by another after twice this. Defaults to one minute.
+	JobTimeout time.Duration
 
 	// MasterKey is the base64 key that seals secrets at rest, or several
 	// separated by commas, newest first, during a key rotation. Empty means
@@ -83,7 +93,8 @@ type Server struct {
 	// so the caller can show it once. It is never logged.
 	GeneratedAdminToken string
 
-	db       *sqlite.DB
+	db       *store.DB
+	forget   func(store.Change)
 	sessions *auth.Manager
 	sso      *httpapi.SSO
 	queue    *queue.Queue
@@ -138,13 +149,16 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			len(cfg.AdminToken), minAdminTokenLength)
 	}
 
-	dbPath := filepath.Join(cfg.DataDir, "fieldlink.db")
-	if err := createPrivateFile(dbPath); err != nil {
-		return nil, err
+	database := cfg.Database
+	if database == "" {
+		database = filepath.Join(cfg.DataDir, "fieldlink.db")
+		if err := createPrivateFile(database); err != nil {
+			return nil, err
+		}
 	}
-	db, err := sqlite.Open(ctx, dbPath, sealer, logger)
+	db, err := store.Open(ctx, database, sealer, logger)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+		return nil, err
 	}
 	s := &Server{db: db, logger: logger, done: make(chan error, 1)}
 
@@ -210,8 +224,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBackground = stop
 	go watchExpiry(background, db, logger)
+	go s.watchChanges(background)
 
-	logger.Info("fieldlink listening", "url", s.URL(), "data", cfg.DataDir)
+	logger.Info("fieldlink listening", "url", s.URL(), "database", db.Name(), "data", cfg.DataDir)
 	return s, nil
 }
 
@@ -222,12 +237,14 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 	creds := credential.NewCache(out.For, logger)
 	up := upstream.New(out, creds, logger, upstream.WithRecorder(upstream.NewStoreRecorder(s.db, logger)))
 	engine := item.NewEngine(item.Options{Upstream: up, Logger: logger})
+	s.forget = changeForgetter(engine, creds)
 
 	processor := &triage.Processor{Store: s.db, Items: engine, Jira: jira.NewClient(up), Logger: logger}
 	// The embedded database belongs to this process alone, so jobs that
-	// are marked running were left by a process that stopped.
-	q, err := queue.New(queue.Options{DB: s.db.SQL(), Events: s.db, Processor: processor, Workers: cfg.Workers,
-		ReclaimRunningJobs: true, Logger: logger})
+	// are marked running were left by a process that stopped. The queue
+	// ignores ReclaimRunningJobs on PostgreSQL, which replicas share.
+	q, err := queue.New(queue.Options{Store: s.db, Processor: processor, Workers: cfg.Workers,
+		JobTimeout: cfg.JobTimeout, ReclaimRunningJobs: true, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +284,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 // adminTokenHash returns the hash of the admin token: of the configured one,
 // or of the one stored on an earlier start, or of a new one it generates and
 // returns so the caller can show it once.
-func adminTokenHash(ctx context.Context, db *sqlite.DB, configured string) ([sha256.Size]byte, string, error) {
+func adminTokenHash(ctx context.Context, db *store.DB, configured string) ([sha256.Size]byte, string, error) {
 	if configured != "" {
 		return sha256.Sum256([]byte(configured)), "", nil
 	}
@@ -290,8 +307,13 @@ func adminTokenHash(ctx context.Context, db *sqlite.DB, configured string) ([sha
 	_, _ = rand.Read(buf) // Since Go 1.24, crypto/rand.Read never returns an error.
 	token := "fl_" + base64.RawURLEncoding.EncodeToString(buf)
 	hash = sha256.Sum256([]byte(token))
-	if err := db.SetSetting(ctx, adminTokenSetting, hex.EncodeToString(hash[:])); err != nil {
+	stored, added, err := db.AddSetting(ctx, adminTokenSetting, hex.EncodeToString(hash[:]))
+	if err != nil {
 		return hash, "", fmt.Errorf("store admin token hash: %w", err)
+	}
+	if !added {
+		// Another replica starting at the same moment stored its token first.
+		return adminTokenHash(ctx, db, "")
 	}
 	return hash, token, nil
 }
@@ -333,7 +355,7 @@ func createPrivateFile(path string) error {
 // checkMasterKey makes sure the master key opens this database's secrets.
 // The first start seals a check value. A later start with a different key
 // then fails here with a clear error, not on the first secret it reads.
-func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) error {
+func checkMasterKey(ctx context.Context, db *store.DB, sealer *seal.Sealer) error {
 	associated := []byte("setting:" + keyCheckSetting)
 	stored, ok, err := db.GetSetting(ctx, keyCheckSetting)
 	if err != nil {
@@ -345,12 +367,21 @@ func checkMasterKey(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer) err
 		if err != nil {
 			return fmt.Errorf("seal master key check: %w", err)
 		}
-		return db.SetSetting(ctx, keyCheckSetting, base64.StdEncoding.EncodeToString(sealed))
+		stored, ok, err = db.AddSetting(ctx, keyCheckSetting, base64.StdEncoding.EncodeToString(sealed))
+		if err != nil || ok {
+			return err
+		}
+		// Another replica starting at the same moment stored its check
+		// first: this key must open it too.
 	}
 
 	raw, err := base64.StdEncoding.DecodeString(stored)
 	if err == nil {
 		_, err = sealer.Open(raw, associated)
+	}
+	if err != nil && db.Backend() == "postgres" {
+		return fmt.Errorf("the master key ring (key IDs %s) does not open the secrets in %s: every replica must use the same master key, so set FIELDLINK_MASTER_KEY to the key the first replica used, or copy its master.key into this replica's data folder (%w)",
+			strings.Join(sealer.KeyIDs(), ", "), db.Name(), err)
 	}
 	if err != nil {
 		return fmt.Errorf("the master key ring (key IDs %s) does not open this database's secrets: start with the FIELDLINK_MASTER_KEY or master.key this data folder was created with or, after a key rotation, with the new key first and the old keys after it (%w)",

@@ -15,7 +15,7 @@ import (
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 // fakeItems is an ItemEvaluator whose behaviour a test sets.
@@ -31,7 +31,7 @@ func (f *fakeItems) EvaluateWithDependencies(_ context.Context, _ fieldlink.Item
 // that tests need not wait for every hook and rule setting to be stored, and
 // with a FinishEvent that a test can make fail.
 type testStore struct {
-	*sqlite.DB
+	*store.DB
 	hook           *fieldlink.Hook
 	rules          []fieldlink.Rule
 	FinishFailFunc func(status fieldlink.EventStatus) error
@@ -61,7 +61,7 @@ func (s *testStore) FinishEvent(ctx context.Context, id int64, status fieldlink.
 }
 
 type setup struct {
-	db        *sqlite.DB
+	db        *store.DB
 	store     *testStore
 	items     *fakeItems
 	site      *jiraSite
@@ -79,7 +79,7 @@ func newSetup(t *testing.T) *setup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func (s *setup) storeWebhook(t *testing.T, key string, head, fields map[string]a
 		t.Fatal(err)
 	}
 	ev := fieldlink.Event{HookID: s.hook.ID, DeliveryID: key, Kind: "jira:issue_created", IssueKey: key, Payload: body, Status: fieldlink.EventPending}
-	if _, err := s.db.InsertEventTx(ctx, tx, &ev); err != nil {
+	if _, err := s.db.InsertEventTx(ctx, store.SQLTx(tx), &ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/fieldlink/fieldlink/credential"
 	"github.com/fieldlink/fieldlink/outbound"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 	"github.com/fieldlink/fieldlink/upstream"
 )
 
@@ -195,13 +195,13 @@ func TestDoRefusesUnhealthyDatasource(t *testing.T) {
 }
 
 // openStore opens a SQLite store in a temporary folder.
-func openStore(t *testing.T) *sqlite.DB {
+func openStore(t *testing.T) *store.DB {
 	t.Helper()
 	sealer, err := seal.New(seal.GenerateKey())
 	if err != nil {
 		t.Fatalf("seal.New: %v", err)
 	}
-	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/fieldlink/fieldlink/demo"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/server"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write screenshots of the admin pages to docs/screenshots")
@@ -112,7 +112,7 @@ func createAdmin(t *testing.T, dataDir string) {
 	if err != nil {
 		t.Fatalf("create master key: %v", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dataDir, "fieldlink.db"), sealer, slog.New(slog.DiscardHandler))
+	db, err := store.Open(ctx, filepath.Join(dataDir, "fieldlink.db"), sealer, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatalf("open database: %v", err)
 	}

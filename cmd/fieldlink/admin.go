@@ -12,7 +12,7 @@ import (
 
 	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 // adminUsage is the help text of "fieldlink admin".
@@ -58,13 +58,13 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	switch args[0] {
 	case "create":
-		return withAdminDB(ctx, *f.data, func(db *sqlite.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
 	case "list":
-		return withAdminDB(ctx, *f.data, func(db *sqlite.DB) error { return adminList(ctx, db, stdout) })
+		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminList(ctx, db, stdout) })
 	case "delete":
-		return withAdminDB(ctx, *f.data, func(db *sqlite.DB) error { return adminDelete(ctx, db, username, stdout) })
+		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminDelete(ctx, db, username, stdout) })
 	case "password":
-		return withAdminDB(ctx, *f.data, func(db *sqlite.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
 	}
 	return fmt.Errorf("unknown admin command %q: use create, list, delete or password (see \"fieldlink admin -h\")", args[0])
 }
@@ -111,7 +111,7 @@ func (f adminFlags) username(positional []string) (string, error) {
 
 // withAdminDB opens the data folder's database with its master keys, runs
 // fn and closes it.
-func withAdminDB(ctx context.Context, dataDir string, fn func(*sqlite.DB) error) error {
+func withAdminDB(ctx context.Context, dataDir string, fn func(*store.DB) error) error {
 	source := newKeySource(dataDir)
 	keys, err := source.keys()
 	if err != nil {
@@ -129,7 +129,7 @@ func withAdminDB(ctx context.Context, dataDir string, fn func(*sqlite.DB) error)
 	return fn(db)
 }
 
-func adminCreate(ctx context.Context, db *sqlite.DB, username string, stdout, stderr io.Writer) error {
+func adminCreate(ctx context.Context, db *store.DB, username string, stdout, stderr io.Writer) error {
 	hash, err := readNewPassword(stderr)
 	if err != nil {
 		return err
@@ -141,7 +141,7 @@ func adminCreate(ctx context.Context, db *sqlite.DB, username string, stdout, st
 	return nil
 }
 
-func adminList(ctx context.Context, db *sqlite.DB, stdout io.Writer) error {
+func adminList(ctx context.Context, db *store.DB, stdout io.Writer) error {
 	admins, err := db.ListAdmins(ctx)
 	if err != nil {
 		return err
@@ -156,7 +156,7 @@ func adminList(ctx context.Context, db *sqlite.DB, stdout io.Writer) error {
 	return nil
 }
 
-func adminDelete(ctx context.Context, db *sqlite.DB, username string, stdout io.Writer) error {
+func adminDelete(ctx context.Context, db *store.DB, username string, stdout io.Writer) error {
 	if err := db.DeleteAdmin(ctx, username); err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func adminDelete(ctx context.Context, db *sqlite.DB, username string, stdout io.
 	return nil
 }
 
-func adminPassword(ctx context.Context, db *sqlite.DB, username string, stdout, stderr io.Writer) error {
+func adminPassword(ctx context.Context, db *store.DB, username string, stdout, stderr io.Writer) error {
 	if _, err := db.GetAdmin(ctx, username); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/httpapi"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 const testAdminToken = "cli-test-admin-token-0123456789"
@@ -37,7 +37,7 @@ func (f *fakeTester) Test(_ context.Context, ds fieldlink.Datasource) fieldlink.
 type testAPI struct {
 	t        *testing.T
 	url      string
-	db       *sqlite.DB
+	db       *store.DB
 	tester   *fakeTester
 	warnings map[string][]string // by datasource name
 }
@@ -50,7 +50,7 @@ func startAPI(t *testing.T) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/fieldlink/fieldlink/config"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 // exportUsage is the help text of "fieldlink export".
@@ -61,7 +61,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var doc config.Document
-	err := withAdminDB(ctx, *data, func(db *sqlite.DB) error {
+	err := withAdminDB(ctx, *data, func(db *store.DB) error {
 		var err error
 		doc, err = config.Export(ctx, storesOf(db))
 		return err
@@ -149,7 +149,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if created {
 		fmt.Fprintf(stderr, "Created master key file %s. Back it up with the database.\n", source.keyFile)
 	}
-	db, err := sqlite.Open(ctx, source.dbPath, sealer, nil)
+	db, err := store.Open(ctx, source.dbPath, sealer, nil)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func loadTransportKey(path string, create bool) (key []byte, created bool, err e
 }
 
 // storesOf returns the configuration stores of a database.
-func storesOf(db *sqlite.DB) config.Stores {
+func storesOf(db *store.DB) config.Stores {
 	return config.Stores{Datasources: db, Items: db, Rules: db, Hooks: db}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/config"
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -37,7 +37,7 @@ func newDataFolder(t *testing.T) (string, []byte) {
 }
 
 // openDataFolder opens the folder's database with its master key file.
-func openDataFolder(t *testing.T, dir string) *sqlite.DB {
+func openDataFolder(t *testing.T, dir string) *store.DB {
 	t.Helper()
 
 	keys, err := seal.ReadKeyFile(filepath.Join(dir, "master.key"))
@@ -48,7 +48,7 @@ func openDataFolder(t *testing.T, dir string) *sqlite.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "fieldlink.db"), sealer, nil)
+	db, err := store.Open(context.Background(), filepath.Join(dir, "fieldlink.db"), sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

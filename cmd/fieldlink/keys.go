@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/fieldlink/fieldlink/seal"
-	"github.com/fieldlink/fieldlink/store/sqlite"
+	"github.com/fieldlink/fieldlink/store"
 )
 
 // keysUsage is the help text of "fieldlink keys".
@@ -152,14 +152,14 @@ func (s keySource) keys() ([][]byte, error) {
 
 // openDB opens the data folder's database with the key ring. It does not
 // create a database, because a missing one means a wrong --data.
-func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*sqlite.DB, error) {
+func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*store.DB, error) {
 	if _, err := os.Stat(s.dbPath); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("no database at %s: give the data folder of the server with --data", s.dbPath)
 		}
 		return nil, fmt.Errorf("open database %s: %w", s.dbPath, err)
 	}
-	return sqlite.Open(ctx, s.dbPath, sealer, nil)
+	return store.Open(ctx, s.dbPath, sealer, nil)
 }
 
 func runKeysID(args []string, stdout, stderr io.Writer) error {
@@ -421,7 +421,7 @@ func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer) (int,
 
 // checkKeysKnown fails when a stored value is sealed under a key that the
 // ring lacks, naming the key IDs.
-func checkKeysKnown(ctx context.Context, db *sqlite.DB, sealer *seal.Sealer, source keySource) error {
+func checkKeysKnown(ctx context.Context, db *store.DB, sealer *seal.Sealer, source keySource) error {
 	counts, err := db.CountSealedByKeyID(ctx)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/fieldlink/fieldlink/store"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func (r storeReplayer) Replay(ctx context.Context, id int64) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := r.a.db.ReplayEventTx(ctx, tx, id); err != nil {
+	if err := r.a.db.ReplayEventTx(ctx, store.SQLTx(tx), id); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -59,7 +60,7 @@ func startTriageAPI(t *testing.T) (*testAPI, fieldlink.Hook, int64) {
 		t.Fatal(err)
 	}
 	e := fieldlink.Event{HookID: hook.ID, DeliveryID: "d1", Kind: fieldlink.EventIssueCreated, IssueKey: "ITH-1", Payload: []byte(`{}`)}
-	if _, err := a.db.InsertEventTx(ctx, tx, &e); err != nil {
+	if _, err := a.db.InsertEventTx(ctx, store.SQLTx(tx), &e); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -19,6 +19,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", envOr("FIELDLINK_LISTEN", "127.0.0.1:8080"), "address to serve on (env FIELDLINK_LISTEN)")
 	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
+	database := fs.String("database", envOr("FIELDLINK_DATABASE", ""), "postgres:// URL of a PostgreSQL database that replicas share; empty for the SQLite file in the data folder (env FIELDLINK_DATABASE)")
+	jobTimeoutText := fs.String("job-timeout", envOr("FIELDLINK_JOB_TIMEOUT", "1m"), "longest time one ticket event may take; on PostgreSQL, an event left by a stopped replica is taken up after twice this (env FIELDLINK_JOB_TIMEOUT)")
 	allowLoopback := fs.Bool("allow-loopback", false, "let datasources reach 127.0.0.0/8 and ::1 (off by default)")
 	allowPrivate := fs.Bool("allow-private-networks", false, "let datasources reach private network ranges such as 10.0.0.0/8 (off by default)")
 	publicURL := fs.String("public-url", envOr("FIELDLINK_PUBLIC_URL", ""), "address Jira reaches fieldlink at, used in hook URLs, e.g. https://fieldlink.example.com (env FIELDLINK_PUBLIC_URL)")
@@ -31,7 +33,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: fieldlink serve [flags]
 
-Runs fieldlink on the embedded SQLite database in the data folder.
+Runs fieldlink on the embedded SQLite database in the data folder, or with
+--database on PostgreSQL, where several replicas can share one database.
 Environment:
   FIELDLINK_MASTER_KEY   base64 of 32 bytes, or several separated by commas, newest first, during a
                          key rotation (default: master.key in the data folder, created on first start)
@@ -51,6 +54,11 @@ Flags:
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 
+	jobTimeout, err := time.ParseDuration(*jobTimeoutText)
+	if err != nil || jobTimeout <= 0 {
+		return fmt.Errorf("--job-timeout (env FIELDLINK_JOB_TIMEOUT) is %q: give a positive duration such as 90s or 2m", *jobTimeoutText)
+	}
+
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
@@ -58,6 +66,8 @@ Flags:
 	srv, err := server.Start(ctx, server.Config{
 		Listen:        *listen,
 		DataDir:       *data,
+		Database:      *database,
+		JobTimeout:    jobTimeout,
 		MasterKey:     os.Getenv("FIELDLINK_MASTER_KEY"),
 		AdminToken:    os.Getenv("FIELDLINK_ADMIN_TOKEN"),
 		AllowLoopback: *allowLoopback,

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// changesChannel is the PostgreSQL channel the change triggers notify.
+const changesChannel = "fieldlink_changes"
+
+// Change names a configuration record that another writer changed.
+type Change struct {
+	// Kind is "datasource", "item", "rule" or "hook". It is empty when
+	// changes may have been missed and everything cached must go.
+	Kind string
+	// ID is the record's ID.
+	ID string
+}
+
+// changeKinds maps the notifying tables to the kinds of Change.
+var changeKinds = map[string]string{
+	"datasources": "datasource",
+	"items":       "item",
+	"rules":       "rule",
+	"hooks":       "hook",
+}
+
+// WatchChanges calls fn for every committed change to a datasource, item,
+// rule or hook made through any connection to a PostgreSQL database, until
+// ctx ends. It listens on a connection of its own and reconnects when the
+// connection drops; after a reconnection it calls fn with an empty Change,
+// because notifications sent meanwhile are lost. fn runs on the watching
+// goroutine and must not block for long.
+//
+// On SQLite, where one process owns the file and makes every change
+// itself, WatchChanges returns nil at once.
+func (db *DB) WatchChanges(ctx context.Context, fn func(Change)) error {
+	if db.pgx == nil {
+		return nil
+	}
+
+	const (
+		firstDelay = 100 * time.Millisecond
+		maxDelay   = 10 * time.Second
+	)
+	delay := firstDelay
+	first := true
+	for ctx.Err() == nil {
+		listening := func() {
+			if !first {
+				fn(Change{})
+			}
+			first = false
+			delay = firstDelay
+		}
+		err := db.listenOnce(ctx, listening, fn)
+		if ctx.Err() != nil {
+			break
+		}
+
+		db.logger.Warn("listening for configuration changes stopped; cached lookups are dropped when it resumes",
+			slog.String("database", db.name), slog.Any("error", err), slog.Duration("retryIn", delay))
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxDelay)
+	}
+	return nil
+}
+
+// listenOnce holds one connection listening on changesChannel and passes
+// each notification to fn until the connection fails or ctx ends.
+// listening is called once LISTEN is in effect.
+func (db *DB) listenOnce(ctx context.Context, listening func(), fn func(Change)) error {
+	conn, err := db.pgx.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("take a connection: %w", err)
+	}
+	// The connection received notifications for this session only, so it
+	// is closed rather than handed back to the pool.
+	defer func() {
+		conn.Conn().Close(context.WithoutCancel(ctx))
+		conn.Release()
+	}()
+
+	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		return fmt.Errorf("LISTEN %s: %w", changesChannel, err)
+	}
+	listening()
+
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+
+		table, id, ok := strings.Cut(n.Payload, ":")
+		kind := changeKinds[table]
+		if !ok || kind == "" {
+			db.logger.Warn("ignored a change notification of unknown form", slog.String("payload", n.Payload))
+			continue
+		}
+		fn(Change{Kind: kind, ID: id})
+	}
+}

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// dialect holds what differs between SQLite and PostgreSQL. The statements
+// are written once, with ? placeholders, and rebound for the database.
+type dialect struct {
+	// name is "sqlite" or "postgres".
+	name string
+
+	// numberedParams makes rebind turn each ? into $1, $2 … in order.
+	numberedParams bool
+
+	// binaryCollation makes a comparison or an ORDER BY term byte for
+	// byte, whatever the column's or the database's collation.
+	binaryCollation string
+
+	// nameOrder is the ORDER BY term for a name whose uniqueness ignores
+	// case, so that both databases list names in the same order.
+	nameOrder string
+}
+
+// sqliteDialect is SQLite's: ? placeholders, and names compared and sorted
+// by their columns' NOCASE collation.
+var sqliteDialect = &dialect{name: "sqlite", binaryCollation: "COLLATE BINARY", nameOrder: "name"}
+
+// postgresDialect is PostgreSQL's: $n placeholders, and names sorted by
+// their lower case byte for byte, whatever the database's locale.
+var postgresDialect = &dialect{name: "postgres", numberedParams: true, binaryCollation: `COLLATE "C"`, nameOrder: `lower(name) COLLATE "C"`}
+
+// rebind returns query with the dialect's placeholders. The statements of
+// this package hold no ? inside string literals, so every ? is a parameter.
+func (d *dialect) rebind(query string) string {
+	if !d.numberedParams || !strings.Contains(query, "?") {
+		return query
+	}
+
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for _, r := range query {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// conn runs the package's statements on a pool, rebound for its dialect.
+// It has the method set of *sql.DB that the stores use.
+type conn struct {
+	pool *sql.DB
+	d    *dialect
+}
+
+func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.pool.ExecContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.pool.QueryContext(ctx, c.d.rebind(query), args...)
+}
+
+func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.pool.QueryRowContext(ctx, c.d.rebind(query), args...)
+}
+
+// BeginTx starts a transaction whose statements are rebound too.
+func (c conn) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
+	tx, err := c.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &txn{tx: tx, d: c.d}, nil
+}
+
+// txn is a transaction whose statements are rebound for the dialect.
+type txn struct {
+	tx *sql.Tx
+	d  *dialect
+}
+
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+}
+
+func (t *txn) Commit() error   { return t.tx.Commit() }
+func (t *txn) Rollback() error { return t.tx.Rollback() }
+
+// Tx runs the statements of a transaction that the caller began, such as
+// the intake transaction that also inserts the River job. SQLTx adapts a
+// *sql.Tx and PgxTx a pgx.Tx.
+type Tx interface {
+	// Exec runs a statement and returns how many rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	// QueryRow runs a query expected to return at most one row. Scanning
+	// an empty result fails with sql.ErrNoRows.
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Row is one result row, as *sql.Row and pgx.Row are.
+type Row interface {
+	Scan(dest ...any) error
+}
+
+// SQLTx adapts a transaction begun on the pool that SQL returns.
+func SQLTx(tx *sql.Tx) Tx { return sqlTx{tx} }
+
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	result, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
+func (t sqlTx) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
