@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/internal/pgtest"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
@@ -49,17 +50,63 @@ func (f *fakeJira) UpdateIssue(_ context.Context, _ fieldlink.Datasource, key st
 	return nil
 }
 
-func openDB(t *testing.T, path string, key []byte) *store.DB {
+// forEachDatabase runs test on a new SQLite file and on a new PostgreSQL
+// database. database is the file's path or the database's URL, to open with
+// openDB as often as the test needs.
+func forEachDatabase(t *testing.T, test func(t *testing.T, database string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		test(t, filepath.Join(t.TempDir(), "fieldlink.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		test(t, pgtest.NewDatabase(t))
+	})
+}
+
+// newKey returns a random master key.
+func newKey() []byte {
+	key := make([]byte, seal.KeySize)
+	rand.Read(key)
+	return key
+}
+
+// openDB opens the database (an SQLite path or a PostgreSQL URL) and
+// closes it when the test ends, unless the test closed it first.
+func openDB(t *testing.T, database string, key []byte) *store.DB {
 	t.Helper()
 	sealer, err := seal.New(key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), path, sealer, nil)
+	db, err := store.Open(context.Background(), database, sealer, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// countJobs returns the number of River jobs in the database.
+func countJobs(t *testing.T, db *store.DB) int {
+	t.Helper()
+	var jobs int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
+	return jobs
+}
+
+// startQueue starts q and stops it when the test ends, before the
+// database closes.
+func startQueue(t *testing.T, q *Queue) {
+	t.Helper()
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		q.Stop(ctx)
+	})
 }
 
 // configure stores a datasource, an item, a rule and a hook, and returns the hook.
@@ -126,112 +173,93 @@ func waitFinished(t *testing.T, db *store.DB, id int64, within time.Duration) fi
 }
 
 func TestEnqueuedEventSurvivesRestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fieldlink.db")
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
+	forEachDatabase(t, func(t *testing.T, database string) {
+		key := newKey()
 
-	// The first process accepts the event and stops before working it.
-	db := openDB(t, path, key)
-	hook := configure(t, db)
-	j := &fakeJira{}
-	ev := event(hook.ID, "ITH-1")
-	inserted, err := newQueue(t, db, j).Enqueue(context.Background(), ev)
-	if err != nil || !inserted {
-		t.Fatalf("Enqueue = %v, %v; want inserted", inserted, err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
+		// The first process accepts the event and stops before working it.
+		db := openDB(t, database, key)
+		hook := configure(t, db)
+		j := &fakeJira{}
+		ev := event(hook.ID, "ITH-1")
+		inserted, err := newQueue(t, db, j).Enqueue(context.Background(), ev)
+		if err != nil || !inserted {
+			t.Fatalf("Enqueue = %v, %v; want inserted", inserted, err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	// The next process finds the job and works it.
-	db = openDB(t, path, key)
-	defer db.Close()
-	q := newQueue(t, db, j)
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop(context.Background())
+		// The next process finds the job and works it.
+		db = openDB(t, database, key)
+		startQueue(t, newQueue(t, db, j))
 
-	got := waitFinished(t, db, ev.ID, 30*time.Second)
-	if got.Status != fieldlink.EventProcessed {
-		t.Errorf("status = %q, want processed (outcome %+v)", got.Status, got.Outcome)
-	}
-	if n := j.edits.Load(); n != 1 {
-		t.Errorf("issue edited %d times, want 1", n)
-	}
+		got := waitFinished(t, db, ev.ID, 30*time.Second)
+		if got.Status != fieldlink.EventProcessed {
+			t.Errorf("status = %q, want processed (outcome %+v)", got.Status, got.Outcome)
+		}
+		if n := j.edits.Load(); n != 1 {
+			t.Errorf("issue edited %d times, want 1", n)
+		}
+	})
 }
 
 func TestDuplicateDeliveryEnqueuedOnce(t *testing.T) {
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	db := openDB(t, filepath.Join(t.TempDir(), "fieldlink.db"), key)
-	defer db.Close()
-	hook := configure(t, db)
-	j := &fakeJira{}
-	q := newQueue(t, db, j)
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop(context.Background())
+	forEachDatabase(t, func(t *testing.T, database string) {
+		db := openDB(t, database, newKey())
+		hook := configure(t, db)
+		j := &fakeJira{}
+		q := newQueue(t, db, j)
+		startQueue(t, q)
 
-	first := event(hook.ID, "ITH-2")
-	if inserted, err := q.Enqueue(context.Background(), first); err != nil || !inserted {
-		t.Fatalf("first delivery: inserted %v, err %v", inserted, err)
-	}
-	if inserted, err := q.Enqueue(context.Background(), event(hook.ID, "ITH-2")); err != nil || inserted {
-		t.Fatalf("second delivery: inserted %v, err %v; want a skipped duplicate", inserted, err)
-	}
+		first := event(hook.ID, "ITH-2")
+		if inserted, err := q.Enqueue(context.Background(), first); err != nil || !inserted {
+			t.Fatalf("first delivery: inserted %v, err %v", inserted, err)
+		}
+		if inserted, err := q.Enqueue(context.Background(), event(hook.ID, "ITH-2")); err != nil || inserted {
+			t.Fatalf("second delivery: inserted %v, err %v; want a skipped duplicate", inserted, err)
+		}
 
-	waitFinished(t, db, first.ID, 30*time.Second)
-	var jobs int
-	if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job`).Scan(&jobs); err != nil {
-		t.Fatal(err)
-	}
-	if jobs != 1 {
-		t.Errorf("%d River jobs for one delivery sent twice, want 1", jobs)
-	}
-	if n := j.edits.Load(); n != 1 {
-		t.Errorf("issue edited %d times, want 1", n)
-	}
+		waitFinished(t, db, first.ID, 30*time.Second)
+		if jobs := countJobs(t, db); jobs != 1 {
+			t.Errorf("%d River jobs for one delivery sent twice, want 1", jobs)
+		}
+		if n := j.edits.Load(); n != 1 {
+			t.Errorf("issue edited %d times, want 1", n)
+		}
+	})
 }
 
 func TestTransientFailureRetried(t *testing.T) {
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	db := openDB(t, filepath.Join(t.TempDir(), "fieldlink.db"), key)
-	defer db.Close()
-	hook := configure(t, db)
-	j := &fakeJira{}
-	j.failures.Store(1)
-	q := newQueue(t, db, j)
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop(context.Background())
+	forEachDatabase(t, func(t *testing.T, database string) {
+		db := openDB(t, database, newKey())
+		hook := configure(t, db)
+		j := &fakeJira{}
+		j.failures.Store(1)
+		q := newQueue(t, db, j)
+		startQueue(t, q)
 
-	ev := event(hook.ID, "ITH-3")
-	if _, err := q.Enqueue(context.Background(), ev); err != nil {
-		t.Fatal(err)
-	}
+		ev := event(hook.ID, "ITH-3")
+		if _, err := q.Enqueue(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
 
-	got := waitFinished(t, db, ev.ID, 30*time.Second)
-	if got.Status != fieldlink.EventProcessed {
-		t.Errorf("status = %q, want processed after a retry (outcome %+v)", got.Status, got.Outcome)
-	}
-	if left := j.failures.Load(); left != -1 {
-		t.Errorf("edit attempts left the failure counter at %d, want -1 (one failure, one success)", left)
-	}
-	if n := j.edits.Load(); n != 1 {
-		t.Errorf("issue edited %d times, want 1", n)
-	}
+		got := waitFinished(t, db, ev.ID, 30*time.Second)
+		if got.Status != fieldlink.EventProcessed {
+			t.Errorf("status = %q, want processed after a retry (outcome %+v)", got.Status, got.Outcome)
+		}
+		if left := j.failures.Load(); left != -1 {
+			t.Errorf("edit attempts left the failure counter at %d, want -1 (one failure, one success)", left)
+		}
+		if n := j.edits.Load(); n != 1 {
+			t.Errorf("issue edited %d times, want 1", n)
+		}
+	})
 }
 
 func TestStartReclaimsJobsLeftRunning(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fieldlink.db")
-	key := make([]byte, seal.KeySize)
-	rand.Read(key)
-	db := openDB(t, path, key)
-	defer db.Close()
+	// Only the embedded SQLite database belongs to one process, so only
+	// there may Start take back jobs marked running.
+	db := openDB(t, filepath.Join(t.TempDir(), "fieldlink.db"), newKey())
 	hook := configure(t, db)
 	j := &fakeJira{}
 	ev := event(hook.ID, "ITH-9")
@@ -248,13 +276,69 @@ func TestStartReclaimsJobsLeftRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer q.Stop(context.Background())
+	startQueue(t, q)
 
 	got := waitFinished(t, db, ev.ID, 30*time.Second)
 	if got.Status != fieldlink.EventProcessed {
 		t.Errorf("status = %q, want processed", got.Status)
+	}
+}
+
+func TestRunningJobsOfLiveReplicasKeptOnPostgres(t *testing.T) {
+	db := openDB(t, pgtest.NewDatabase(t), newKey())
+	hook := configure(t, db)
+	j := &fakeJira{}
+	enqueuer := newQueue(t, db, j)
+
+	// One job was taken an hour ago by a replica that stopped, the other
+	// just now by a replica that is still working it.
+	markRunning := func(key, attemptedAt, replica string) *fieldlink.Event {
+		t.Helper()
+		ev := event(hook.ID, key)
+		if _, err := enqueuer.Enqueue(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+		_, err := db.SQL().Exec(`UPDATE river_job SET state = 'running', attempt = 1, attempted_at = `+attemptedAt+
+			`, attempted_by = ARRAY[$1] WHERE state = 'available'`, replica)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	stopped := markRunning("ITH-10", "now() - interval '1 hour'", "replica-that-stopped")
+	live := markRunning("ITH-11", "now()", "replica-still-running")
+
+	// ReclaimRunningJobs is ignored on PostgreSQL: only River's rescuer
+	// hands back a job, once it has run for twice the job timeout.
+	processor := &triage.Processor{Store: db, Items: fakeItems{}, Jira: j}
+	q, err := New(Options{Store: db, Processor: processor, ReclaimRunningJobs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startQueue(t, q)
+
+	got := waitFinished(t, db, stopped.ID, 30*time.Second)
+	if got.Status != fieldlink.EventProcessed {
+		t.Errorf("event of the stopped replica: status %q, want processed after the rescue (outcome %+v)", got.Status, got.Outcome)
+	}
+
+	var state string
+	var attempt int
+	err = db.SQL().QueryRow(`SELECT state, attempt FROM river_job WHERE (args->>'eventId')::bigint = $1`, live.ID).Scan(&state, &attempt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state != "running" || attempt != 1 {
+		t.Errorf("job of the live replica: state %q attempt %d, want running attempt 1", state, attempt)
+	}
+	ev, err := db.FindEvent(context.Background(), live.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Status != fieldlink.EventPending {
+		t.Errorf("event of the live replica: status %q, want pending", ev.Status)
+	}
+	if n := j.edits.Load(); n != 1 {
+		t.Errorf("issues edited %d times, want 1 (only the rescued event)", n)
 	}
 }
