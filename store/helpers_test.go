@@ -9,8 +9,19 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/internal/pgtest"
 	"github.com/fieldlink/fieldlink/seal"
 )
+
+// The store's tests form one conformance suite: each test that goes through
+// forEachBackend or forEachDatabase runs as the subtests "sqlite" and
+// "postgres", with the same assertions, so both databases behave alike. A
+// test that checks something only one database has says so where it is
+// declared.
+
+// backends are the databases that every conformance test runs on, named as
+// DB.Backend names them.
+var backends = []string{"sqlite", "postgres"}
 
 func testSealer(t *testing.T) *seal.Sealer {
 	t.Helper()
@@ -22,18 +33,70 @@ func testSealer(t *testing.T) *seal.Sealer {
 	return s
 }
 
-// openTestDB opens a new database file in a temporary folder and closes it
-// when the test ends.
-func openTestDB(t *testing.T) (*DB, string) {
+// newTestDatabase returns the location of a new empty database of the
+// backend, without opening it: the path of a file in a temporary folder for
+// SQLite, or the URL of a fresh database that is dropped when the test ends
+// for PostgreSQL.
+func newTestDatabase(t *testing.T, backend string) string {
 	t.Helper()
 
-	path := filepath.Join(t.TempDir(), "fieldlink.db")
-	db, err := Open(context.Background(), path, testSealer(t), nil)
+	switch backend {
+	case "sqlite":
+		return filepath.Join(t.TempDir(), "fieldlink.db")
+	case "postgres":
+		return pgtest.NewDatabase(t)
+	}
+	t.Fatalf("unknown backend %q", backend)
+	return ""
+}
+
+// openTestDB opens a new empty database of the backend and closes it when
+// the test ends. It returns the database and its location, which Open
+// accepts to open it again.
+func openTestDB(t *testing.T, backend string) (*DB, string) {
+	t.Helper()
+
+	database := newTestDatabase(t, backend)
+	db, err := Open(context.Background(), database, testSealer(t), nil)
 	if err != nil {
-		t.Fatalf("Open: %v", err)
+		t.Fatalf("Open %s: %v", backend, err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return db, path
+
+	if got := db.Backend(); got != backend {
+		t.Fatalf("Backend() = %q, want %q", got, backend)
+	}
+	return db, database
+}
+
+// forEachBackend runs test once per backend, as a subtest named after it,
+// each time on a new empty database. The subtests run in parallel with each
+// other and with the other parallel tests.
+func forEachBackend(t *testing.T, test func(t *testing.T, db *DB)) {
+	t.Helper()
+
+	forEachDatabase(t, func(t *testing.T, database string) {
+		db, err := Open(context.Background(), database, testSealer(t), nil)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		test(t, db)
+	})
+}
+
+// forEachDatabase runs test once per backend, as a subtest named after it,
+// with the location of a new empty database that the test opens itself.
+func forEachDatabase(t *testing.T, test func(t *testing.T, database string)) {
+	t.Helper()
+	t.Parallel()
+
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			test(t, newTestDatabase(t, backend))
+		})
+	}
 }
 
 // fixedClock returns a clock that starts at a fixed time and advances one
@@ -72,4 +135,16 @@ func createTestDatasource(t *testing.T, db *DB, name string) fieldlink.Datasourc
 		t.Fatalf("CreateDatasource %q: %v", name, err)
 	}
 	return ds
+}
+
+// countRows returns the result of a COUNT(*) query, with ? placeholders
+// rebound for the database.
+func countRows(t *testing.T, db *DB, query string, args ...any) int {
+	t.Helper()
+
+	var count int
+	if err := db.db.QueryRowContext(context.Background(), query, args...).Scan(&count); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return count
 }

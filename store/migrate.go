@@ -172,12 +172,35 @@ func schemaVersion(ctx context.Context, q queryer) (int, error) {
 
 // migrateRiverSQLite applies River's own migrations so that the job queue
 // is ready on the same file.
+//
+// They run in one transaction, which takes the write lock at BEGIN (see
+// _txlock in dsn). Migrating outside it, two processes opening a new file
+// at once could both find River's tables missing, and the later one
+// failed with "table river_migration already exists". River deprecates
+// MigrateTx because some PostgreSQL migrations cannot share a transaction;
+// SQLite runs every DDL statement in a transaction.
 func (db *DB) migrateRiverSQLite(ctx context.Context) error {
 	migrator, err := rivermigrate.New(riversqlite.New(db.pool), &rivermigrate.Config{Logger: db.logger})
 	if err != nil {
 		return fmt.Errorf("create River migrator: %w", err)
 	}
-	return db.runRiverMigrator(ctx, migrator)
+
+	tx, err := db.pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("apply River migrations: %w", err)
+	}
+	defer tx.Rollback()
+
+	result, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil) //nolint:staticcheck // See the comment above.
+	if err != nil {
+		return fmt.Errorf("apply River migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit River migrations: %w", err)
+	}
+
+	db.logRiverMigrations(result)
+	return nil
 }
 
 // riverMigrator is the part of a rivermigrate.Migrator of any driver that
@@ -192,8 +215,12 @@ func (db *DB) runRiverMigrator(ctx context.Context, migrator riverMigrator) erro
 		return fmt.Errorf("apply River migrations: %w", err)
 	}
 
+	db.logRiverMigrations(result)
+	return nil
+}
+
+func (db *DB) logRiverMigrations(result *rivermigrate.MigrateResult) {
 	for _, v := range result.Versions {
 		db.logger.Info("River migration applied", slog.Int("version", v.Version), slog.String("name", v.Name))
 	}
-	return nil
 }

@@ -11,14 +11,18 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/fieldlink/fieldlink"
 	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/internal/pgtest"
 )
 
 func appliedVersions(t *testing.T, db *DB) []int {
 	t.Helper()
 
-	rows, err := db.SQL().QueryContext(context.Background(), `SELECT version FROM schema_migrations ORDER BY version`)
+	rows, err := db.db.QueryContext(context.Background(), `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		t.Fatalf("read schema_migrations: %v", err)
 	}
@@ -38,10 +42,10 @@ func appliedVersions(t *testing.T, db *DB) []int {
 	return versions
 }
 
-func embeddedVersions(t *testing.T) []int {
+func embeddedVersions(t *testing.T, backend string) []int {
 	t.Helper()
 
-	migrations, err := loadMigrations(migrationFS, "migrations/sqlite")
+	migrations, err := loadMigrations(migrationFS, "migrations/"+backend)
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
@@ -52,76 +56,99 @@ func embeddedVersions(t *testing.T) []int {
 	return versions
 }
 
+// tableExists reports whether the database has a table of that name.
+func tableExists(t *testing.T, db *DB, name string) bool {
+	t.Helper()
+
+	query := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if db.Backend() == "postgres" {
+		query = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	return countRows(t, db, query, name) > 0
+}
+
 func TestMigrationsIdempotentOnReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fieldlink.db")
-	ctx := context.Background()
+	forEachDatabase(t, func(t *testing.T, database string) {
+		ctx := context.Background()
 
-	db, err := Open(ctx, path, testSealer(t), nil)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	ds := createTestDatasource(t, db, "Graph")
-	if diff := cmp.Diff(embeddedVersions(t), appliedVersions(t, db)); diff != "" {
-		t.Errorf("versions after first open (-want +got):\n%s", diff)
-	}
-	db.Close()
-
-	for i := range 2 {
-		db, err := Open(ctx, path, testSealer(t), nil)
+		db, err := Open(ctx, database, testSealer(t), nil)
 		if err != nil {
-			t.Fatalf("reopen %d: %v", i, err)
+			t.Fatalf("Open: %v", err)
 		}
-
-		if diff := cmp.Diff(embeddedVersions(t), appliedVersions(t, db)); diff != "" {
-			t.Errorf("reopen %d: versions (-want +got):\n%s", i, diff)
-		}
-		if _, err := db.FindDatasource(ctx, ds.ID); err != nil {
-			t.Errorf("reopen %d: FindDatasource: %v", i, err)
+		want := embeddedVersions(t, db.Backend())
+		ds := createTestDatasource(t, db, "Graph")
+		if diff := cmp.Diff(want, appliedVersions(t, db)); diff != "" {
+			t.Errorf("versions after first open (-want +got):\n%s", diff)
 		}
 		db.Close()
-	}
+
+		for i := range 2 {
+			db, err := Open(ctx, database, testSealer(t), nil)
+			if err != nil {
+				t.Fatalf("reopen %d: %v", i, err)
+			}
+
+			if diff := cmp.Diff(want, appliedVersions(t, db)); diff != "" {
+				t.Errorf("reopen %d: versions (-want +got):\n%s", i, diff)
+			}
+			if _, err := db.FindDatasource(ctx, ds.ID); err != nil {
+				t.Errorf("reopen %d: FindDatasource: %v", i, err)
+			}
+			db.Close()
+		}
+	})
 }
 
 func TestNewerSchemaRejected(t *testing.T) {
-	db, path := openTestDB(t)
-	ctx := context.Background()
+	forEachDatabase(t, func(t *testing.T, database string) {
+		ctx := context.Background()
 
-	_, err := db.SQL().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future', ?)`, formatTime(db.now()))
-	if err != nil {
-		t.Fatalf("insert future version: %v", err)
-	}
-	db.Close()
+		db, err := Open(ctx, database, testSealer(t), nil)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		_, err = db.db.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future', ?)`, formatTime(db.now()))
+		if err != nil {
+			t.Fatalf("insert future version: %v", err)
+		}
+		db.Close()
 
-	_, err = Open(ctx, path, testSealer(t), nil)
-	if !errors.Is(err, ErrSchemaTooNew) {
-		t.Fatalf("err = %v, want ErrSchemaTooNew", err)
-	}
-	if !strings.Contains(err.Error(), "9999") {
-		t.Errorf("error %q does not name the database's version", err)
-	}
+		_, err = Open(ctx, database, testSealer(t), nil)
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("err = %v, want ErrSchemaTooNew", err)
+		}
+		if !strings.Contains(err.Error(), "9999") {
+			t.Errorf("error %q does not name the database's version", err)
+		}
+
+		// The rejected Open changed nothing, so it fails the same way again.
+		_, err = Open(ctx, database, testSealer(t), nil)
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Errorf("second Open: err = %v, want ErrSchemaTooNew", err)
+		}
+	})
 }
 
 func TestMigrationFailureRollsBack(t *testing.T) {
-	db, _ := openTestDB(t)
-	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
 
-	bad := migration{version: 100, name: "0100_bad", sql: `CREATE TABLE half_done (id INTEGER); SELECT * FROM no_such_table;`}
-	err := db.applyMigrations(ctx, []migration{bad})
-	if err == nil || !strings.Contains(err.Error(), "0100_bad") {
-		t.Fatalf("err = %v, want an error naming 0100_bad", err)
-	}
+		bad := migration{version: 100, name: "0100_bad", sql: `CREATE TABLE half_done (id INTEGER); SELECT * FROM no_such_table;`}
+		err := db.applyMigrations(ctx, []migration{bad})
+		if err == nil || !strings.Contains(err.Error(), "0100_bad") {
+			t.Fatalf("err = %v, want an error naming 0100_bad", err)
+		}
 
-	var count int
-	err = db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE name = 'half_done'`).Scan(&count)
-	if err != nil {
-		t.Fatalf("look for half_done: %v", err)
-	}
-	if count != 0 {
-		t.Error("table half_done exists after its migration failed")
-	}
-	if got := appliedVersions(t, db); len(got) > 0 && got[len(got)-1] == 100 {
-		t.Error("failed migration recorded in schema_migrations")
-	}
+		if tableExists(t, db, "half_done") {
+			t.Error("table half_done exists after its migration failed")
+		}
+		if got := appliedVersions(t, db); len(got) > 0 && got[len(got)-1] == 100 {
+			t.Error("failed migration recorded in schema_migrations")
+		}
+
+		// The database still works after the failed migration.
+		createTestDatasource(t, db, "Graph")
+	})
 }
 
 func TestLoadMigrationsBadNames(t *testing.T) {
@@ -167,9 +194,10 @@ func TestLoadMigrationsOrder(t *testing.T) {
 }
 
 // TestPragmasOnEveryConnection opens a pool of two connections with the
-// same DSN as Open, and checks the settings on both.
+// same DSN as Open, and checks the settings on both. It is SQLite's alone:
+// PostgreSQL has no DSN pragmas.
 func TestPragmasOnEveryConnection(t *testing.T) {
-	_, path := openTestDB(t)
+	_, path := openTestDB(t, "sqlite")
 	ctx := context.Background()
 
 	pool, err := sql.Open("sqlite", dsn(path))
@@ -208,32 +236,8 @@ func TestPragmasOnEveryConnection(t *testing.T) {
 	}
 }
 
-func TestOpenRejectsBadArguments(t *testing.T) {
-	ctx := context.Background()
-
-	if _, err := Open(ctx, "", testSealer(t), nil); err == nil {
-		t.Error("empty path: no error")
-	}
-	if _, err := Open(ctx, filepath.Join(t.TempDir(), "a?b.db"), testSealer(t), nil); err == nil {
-		t.Error(`path with "?": no error`)
-	}
-	if _, err := Open(ctx, filepath.Join(t.TempDir(), "x.db"), nil, nil); err == nil {
-		t.Error("nil sealer: no error")
-	}
-}
-
-func TestOpenMissingFolder(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "missing", "fieldlink.db")
-
-	_, err := Open(context.Background(), path, testSealer(t), nil)
-	if err == nil {
-		t.Fatal("no error for a file in a missing folder")
-	}
-	if want := "folder " + filepath.Dir(path) + " does not exist"; !strings.Contains(err.Error(), want) {
-		t.Errorf("error %q does not contain %q", err, want)
-	}
-}
-
+// TestMigrationUpgradesVersionOneDatasource is SQLite's alone, because the
+// PostgreSQL schema started at what SQLite's version 6 holds.
 func TestMigrationUpgradesVersionOneDatasource(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fieldlink.db")
 	ctx := context.Background()
@@ -285,6 +289,8 @@ func TestMigrationUpgradesVersionOneDatasource(t *testing.T) {
 	}
 }
 
+// TestMigrationUpgradesVersionThreeItem is SQLite's alone, like
+// TestMigrationUpgradesVersionOneDatasource.
 func TestMigrationUpgradesVersionThreeItem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fieldlink.db")
 	ctx := context.Background()
@@ -338,5 +344,56 @@ func TestMigrationUpgradesVersionThreeItem(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FindItem after upgrade (-want +got):\n%s", diff)
+	}
+}
+
+// TestMigrationUpgradesPostgresVersionOne builds a PostgreSQL database at
+// schema version 1, before the change notifications, and checks that Open
+// adds the triggers and keeps the records.
+func TestMigrationUpgradesPostgresVersionOne(t *testing.T) {
+	t.Parallel()
+	database := pgtest.NewDatabase(t)
+	ctx := context.Background()
+
+	pool, err := pgxpool.New(ctx, database)
+	if err != nil {
+		t.Fatalf("pgxpool.New: %v", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	d := postgresDialect
+	old := &DB{db: conn{pool: sqlDB, d: d}, pool: sqlDB, pgx: pool, d: d, name: database, sealer: testSealer(t), logger: slog.New(slog.DiscardHandler), now: fixedClock()}
+	migrations, err := loadMigrations(migrationFS, "migrations/postgres")
+	if err != nil {
+		t.Fatalf("loadMigrations: %v", err)
+	}
+	if err := old.applyMigrations(ctx, migrations[:1]); err != nil {
+		t.Fatalf("apply migration 1: %v", err)
+	}
+	ds := graphDatasource()
+	if err := old.CreateDatasource(ctx, &ds); err != nil {
+		t.Fatalf("CreateDatasource at version 1: %v", err)
+	}
+	old.Close()
+
+	db, err := Open(ctx, database, testSealer(t), nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer db.Close()
+
+	if diff := cmp.Diff(embeddedVersions(t, "postgres"), appliedVersions(t, db)); diff != "" {
+		t.Errorf("versions after upgrade (-want +got):\n%s", diff)
+	}
+	triggers := countRows(t, db, `SELECT COUNT(*) FROM pg_trigger WHERE tgname LIKE '%\_notify\_change'`)
+	if triggers != len(changeKinds) {
+		t.Errorf("change triggers = %d, want %d, one per table in changeKinds", triggers, len(changeKinds))
+	}
+
+	got, err := db.FindDatasource(ctx, ds.ID)
+	if err != nil {
+		t.Fatalf("FindDatasource after upgrade: %v", err)
+	}
+	if diff := cmp.Diff(ds, got); diff != "" {
+		t.Errorf("FindDatasource after upgrade (-want +got):\n%s", diff)
 	}
 }

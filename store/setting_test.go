@@ -6,28 +6,29 @@ import (
 )
 
 func TestSettingSetAndGet(t *testing.T) {
-	db, _ := openTestDB(t)
-	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
 
-	_, ok, err := db.GetSetting(ctx, "admin_token_sha256")
-	if err != nil {
-		t.Fatalf("GetSetting: %v", err)
-	}
-	if ok {
-		t.Error("ok = true for a setting never set")
-	}
-
-	for _, value := range []string{"first-hash", "second-hash"} {
-		if err := db.SetSetting(ctx, "admin_token_sha256", value); err != nil {
-			t.Fatalf("SetSetting: %v", err)
-		}
-
-		got, ok, err := db.GetSetting(ctx, "admin_token_sha256")
+		_, ok, err := db.GetSetting(ctx, "admin_token_sha256")
 		if err != nil {
 			t.Fatalf("GetSetting: %v", err)
 		}
-		if !ok || got != value {
-			t.Errorf("GetSetting = %q, %v, want %q, true", got, ok, value)
+		if ok {
+			t.Error("ok = true for a setting never set")
 		}
-	}
+
+		for _, value := range []string{"first-hash", "second-hash"} {
+			if err := db.SetSetting(ctx, "admin_token_sha256", value); err != nil {
+				t.Fatalf("SetSetting: %v", err)
+			}
+
+			got, ok, err := db.GetSetting(ctx, "admin_token_sha256")
+			if err != nil {
+				t.Fatalf("GetSetting: %v", err)
+			}
+			if !ok || got != value {
+				t.Errorf("GetSetting = %q, %v, want %q, true", got, ok, value)
+			}
+		}
+	})
 }
