@@ -20,18 +20,22 @@ type dialect struct {
 	// byte, whatever the column's or the database's collation.
 	binaryCollation string
 
-	// nameOrder is the ORDER BY term for a name whose uniqueness ignores
-	// case, so that both databases list names in the same order.
+	// nameOrder is the ORDER BY term for a column called name whose
+	// uniqueness ignores case, so that both databases list names in the
+	// same order: byte order after folding the ASCII letters A to Z, and no
+	// other letter, to lower case.
 	nameOrder string
 }
 
 // sqliteDialect is SQLite's: ? placeholders, and names compared and sorted
-// by their columns' NOCASE collation.
-var sqliteDialect = &dialect{name: "sqlite", binaryCollation: "COLLATE BINARY", nameOrder: "name"}
+// by the NOCASE collation, which folds ASCII letters only.
+var sqliteDialect = &dialect{name: "sqlite", binaryCollation: "COLLATE BINARY", nameOrder: "name COLLATE NOCASE"}
 
 // postgresDialect is PostgreSQL's: $n placeholders, and names sorted by
-// their lower case byte for byte, whatever the database's locale.
-var postgresDialect = &dialect{name: "postgres", numberedParams: true, binaryCollation: `COLLATE "C"`, nameOrder: `lower(name) COLLATE "C"`}
+// their lower case under the "C" collation, which folds ASCII letters only
+// and compares bytes, whatever the database's locale. The unique indexes
+// on names use the same expression (migration 0003).
+var postgresDialect = &dialect{name: "postgres", numberedParams: true, binaryCollation: `COLLATE "C"`, nameOrder: `lower(name COLLATE "C")`}
 
 // rebind returns query with the dialect's placeholders. The statements of
 // this package hold no ? inside string literals, so every ? is a parameter.

@@ -178,13 +178,16 @@ func (db *DB) DeleteDatasource(ctx context.Context, id string) error {
 }
 
 // datasourceUsers returns the items and hooks that use the datasource, as
-// `item "Office"` and `hook "Intake"`, items first and each ordered by name.
+// `item "Office"` and `hook "Intake"`, items first and each ordered by name
+// as the lists order them.
 func datasourceUsers(ctx context.Context, tx *txn, id string) ([]string, error) {
-	const query = `
-		SELECT 'item', name FROM items WHERE datasource_id = ?
-		UNION ALL
-		SELECT 'hook', name FROM hooks WHERE jira_datasource_id = ?
-		ORDER BY 1 DESC, 2`
+	query := `
+		SELECT kind, name FROM (
+			SELECT 'item' AS kind, name FROM items WHERE datasource_id = ?
+			UNION ALL
+			SELECT 'hook' AS kind, name FROM hooks WHERE jira_datasource_id = ?
+		) AS users
+		ORDER BY kind DESC, ` + tx.d.nameOrder
 	rows, err := tx.QueryContext(ctx, query, id, id)
 	if err != nil {
 		return nil, err
