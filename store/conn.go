@@ -25,6 +25,11 @@ type dialect struct {
 	// same order: byte order after folding the ASCII letters A to Z, and no
 	// other letter, to lower case.
 	nameOrder string
+
+	// lockRows ends a SELECT in a transaction that goes on to change the
+	// rows it read, so that concurrent writers of those rows wait for it.
+	// SQLite needs none: its transactions take the write lock at BEGIN.
+	lockRows string
 }
 
 // sqliteDialect is SQLite's: ? placeholders, and names compared and sorted
@@ -35,7 +40,7 @@ var sqliteDialect = &dialect{name: "sqlite", binaryCollation: "COLLATE BINARY", 
 // their lower case under the "C" collation, which folds ASCII letters only
 // and compares bytes, whatever the database's locale. The unique indexes
 // on names use the same expression (migration 0003).
-var postgresDialect = &dialect{name: "postgres", numberedParams: true, binaryCollation: `COLLATE "C"`, nameOrder: `lower(name COLLATE "C")`}
+var postgresDialect = &dialect{name: "postgres", numberedParams: true, binaryCollation: `COLLATE "C"`, nameOrder: `lower(name COLLATE "C")`, lockRows: "FOR UPDATE"}
 
 // rebind returns query with the dialect's placeholders. The statements of
 // this package hold no ? inside string literals, so every ? is a parameter.

@@ -122,11 +122,16 @@ func (db *DB) UpdateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 		allow_private_networks = ?, auth = ?, auth_sealed = ?, created_at = ?, updated_at = ?
 		WHERE id = ?`
 	args := append(slices.Clone(values[1:]), values[0])
-	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+	result, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
 		if isUniqueViolation(err) {
 			return nameTaken("datasource", ds.Name)
 		}
 		return fmt.Errorf("update datasource %s: %w", ds.ID, err)
+	}
+	// On PostgreSQL a delete committed since the SELECT leaves no row.
+	if err := requireOneRow(result, "datasource", ds.ID); err != nil {
+		return err
 	}
 
 	if err := tx.Commit(); err != nil {
@@ -146,8 +151,11 @@ func (db *DB) DeleteDatasource(ctx context.Context, id string) error {
 	}
 	defer tx.Rollback()
 
+	// Locking the row makes a writer that starts to use the datasource
+	// meanwhile wait for this delete and then fail on the foreign key. A
+	// writer that started first makes this wait, and is then found below.
 	var name string
-	err = tx.QueryRowContext(ctx, `SELECT name FROM datasources WHERE id = ?`, id).Scan(&name)
+	err = tx.QueryRowContext(ctx, `SELECT name FROM datasources WHERE id = ? `+db.d.lockRows, id).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("datasource", id)
 	}

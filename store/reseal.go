@@ -93,7 +93,10 @@ func (db *DB) Reseal(ctx context.Context, to *seal.Sealer) (int, error) {
 // resealColumn seals every non-NULL blob of the column again and returns
 // how many it sealed.
 func (db *DB) resealColumn(ctx context.Context, tx *txn, c sealedColumn, to *seal.Sealer) (int, error) {
-	values, err := readSealedColumn(ctx, tx, c)
+	// Locking the rows makes a concurrent change of a secret wait until
+	// Reseal commits, or Reseal wait for it, rather than one overwrite the
+	// other.
+	values, err := readSealedColumn(ctx, tx, c, db.d.lockRows)
 	if err != nil {
 		return 0, err
 	}
@@ -120,8 +123,9 @@ func (db *DB) resealColumn(ctx context.Context, tx *txn, c sealedColumn, to *sea
 
 // readSealedColumn returns the rows with a non-NULL blob in the column. It
 // reads them all before any update, so no update runs while rows are open.
-func readSealedColumn(ctx context.Context, q rowsQueryer, c sealedColumn) ([]sealedValue, error) {
-	query := `SELECT id, ` + c.column + ` FROM ` + c.table + ` WHERE ` + c.column + ` IS NOT NULL ORDER BY id`
+// lock ends the query, as the dialect's lockRows does.
+func readSealedColumn(ctx context.Context, q rowsQueryer, c sealedColumn, lock string) ([]sealedValue, error) {
+	query := `SELECT id, ` + c.column + ` FROM ` + c.table + ` WHERE ` + c.column + ` IS NOT NULL ORDER BY id ` + lock
 	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("read %s secrets: %w", c.kind, err)
@@ -225,7 +229,7 @@ func (db *DB) CountSealedByKeyID(ctx context.Context) (map[string]int, error) {
 	}
 
 	for _, c := range sealedColumns {
-		values, err := readSealedColumn(ctx, db.db, c)
+		values, err := readSealedColumn(ctx, db.db, c, "")
 		if err != nil {
 			return nil, fmt.Errorf("count sealed values: %w", err)
 		}

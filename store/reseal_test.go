@@ -292,3 +292,73 @@ func TestResealEmptyDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestResealWaitsForOpenSecretChange changes a datasource's secret in
+// another handle's transaction, starts Reseal before that commits, then
+// commits: Reseal must seal the new secret, not write the old one back.
+// On PostgreSQL the test commits only once Reseal waits for the row.
+func TestResealWaitsForOpenSecretChange(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, database string) {
+		ctx := context.Background()
+		oldKey, newKey := bytes.Repeat([]byte{1}, seal.KeySize), bytes.Repeat([]byte{2}, seal.KeySize)
+
+		db, err := Open(ctx, database, newSealer(t, newKey, oldKey), nil)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		defer db.Close()
+		other, err := Open(ctx, database, newSealer(t, oldKey), nil)
+		if err != nil {
+			t.Fatalf("Open the other handle: %v", err)
+		}
+		defer other.Close()
+
+		ds := fieldlink.Datasource{Name: "CRM", BaseURL: "http://127.0.0.1:1", Auth: fieldlink.Auth{Mode: fieldlink.AuthBearer, Token: "old-token"}}
+		if err := other.CreateDatasource(ctx, &ds); err != nil {
+			t.Fatalf("CreateDatasource: %v", err)
+		}
+
+		tx, err := other.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatalf("begin the other transaction: %v", err)
+		}
+		defer tx.Rollback()
+		blob, err := other.sealJSON("datasource", ds.ID, map[string]string{"token": "new-token"})
+		if err != nil {
+			t.Fatalf("sealJSON: %v", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE datasources SET auth_sealed = ? WHERE id = ?`, blob, ds.ID); err != nil {
+			t.Fatalf("change the secret: %v", err)
+		}
+
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.Reseal(ctx, newSealer(t, newKey))
+			done <- err
+		}()
+		if db.Backend() == "postgres" {
+			waitForLockWait(t, other)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatalf("commit the other transaction: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("Reseal: %v", err)
+		}
+
+		got, err := db.FindDatasource(ctx, ds.ID)
+		if err != nil {
+			t.Fatalf("FindDatasource: %v", err)
+		}
+		if got.Auth.Token != "new-token" {
+			t.Errorf("token after Reseal = %q, want the committed change %q", got.Auth.Token, "new-token")
+		}
+		counts, err := db.CountSealedByKeyID(ctx)
+		if err != nil {
+			t.Fatalf("CountSealedByKeyID: %v", err)
+		}
+		if diff := cmp.Diff(map[string]int{seal.KeyID(newKey): 1}, counts); diff != "" {
+			t.Errorf("CountSealedByKeyID (-want +got):\n%s", diff)
+		}
+	})
+}
