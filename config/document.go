@@ -1,18 +1,22 @@
 // Package config exports fieldlink's configuration (datasources, items,
-// rules and hooks) to a versioned JSON document and imports it again. It
-// works through the store interfaces of package fieldlink, so every store
-// implementation can use it.
+// rules and hooks) with its admins and API tokens to a versioned JSON
+// document, and imports it again with every record ID kept. It reads
+// through the store interfaces of package fieldlink and writes through
+// Target, so every store implementation can use it.
 package config
 
 import (
+	"context"
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/auth"
 )
 
 // FormatVersion is the format version that this package writes and the
-// newest that it reads.
-const FormatVersion = 1
+// newest that it reads. Version 2 added admins and API tokens, which a
+// reader of version 1 would drop without a word.
+const FormatVersion = 2
 
 // SecretMode names how a document carries the secrets of its records.
 type SecretMode string
@@ -50,6 +54,10 @@ type Document struct {
 	Items       []fieldlink.Item   `json:"items"`
 	Rules       []fieldlink.Rule   `json:"rules"`
 	Hooks       []HookRecord       `json:"hooks"`
+
+	// Admins and Tokens are absent from documents of format version 1.
+	Admins []AdminRecord `json:"admins,omitempty"`
+	Tokens []TokenRecord `json:"tokens,omitempty"`
 }
 
 // DatasourceRecord is an exported datasource. The secret fields of its Auth
@@ -71,13 +79,74 @@ type HookRecord struct {
 	SealedSecrets []byte            `json:"sealedSecrets,omitempty"`
 }
 
-// hookSecretName is the key of Hook.Secret in HookRecord.Secrets.
-const hookSecretName = "secret"
+// AdminRecord is an exported admin account. Its password hash is in
+// Secrets under "passwordHash", or in SealedSecrets: an Argon2id hash can
+// be attacked offline, so it travels like a secret.
+type AdminRecord struct {
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 
-// Stores are the stores that hold the configuration.
+	Secrets       map[string]string `json:"secrets,omitempty"`
+	SealedSecrets []byte            `json:"sealedSecrets,omitempty"`
+}
+
+// TokenRecord is an exported API token. Its SHA-256 hash is in Secrets
+// under "hash", or in SealedSecrets, like every other credential.
+type TokenRecord struct {
+	auth.Token
+
+	Secrets       map[string]string `json:"secrets,omitempty"`
+	SealedSecrets []byte            `json:"sealedSecrets,omitempty"`
+}
+
+// Keys of the secrets maps of hooks, admins and tokens.
+const (
+	hookSecretName  = "secret"
+	adminSecretName = "passwordHash"
+	tokenSecretName = "hash"
+)
+
+// Stores are the stores that Export reads.
 type Stores struct {
 	Datasources fieldlink.DatasourceStore
 	Items       fieldlink.ItemStore
 	Rules       fieldlink.RuleStore
 	Hooks       fieldlink.HookStore
+
+	// Accounts holds the admins and API tokens. Nil exports none.
+	Accounts AccountStore
+}
+
+// AccountStore reads the admin accounts and API tokens.
+type AccountStore interface {
+	// ListAdmins returns every admin; the password hashes may be empty.
+	ListAdmins(ctx context.Context) ([]auth.Admin, error)
+	// GetAdmin returns the admin with its password hash.
+	GetAdmin(ctx context.Context, username string) (auth.Admin, error)
+	// ListTokens returns every API token with its hash.
+	ListTokens(ctx context.Context) ([]auth.Token, error)
+}
+
+// Records are what Import hands to a Target: every record with the ID it
+// had in the installation it comes from, secrets in clear text, admins with
+// their password hashes and tokens with their hashes.
+type Records struct {
+	Datasources []fieldlink.Datasource
+	Items       []fieldlink.Item
+	Rules       []fieldlink.Rule
+	Hooks       []fieldlink.Hook
+	Admins      []auth.Admin
+	Tokens      []auth.Token
+}
+
+// Target is the database that Import writes to.
+type Target interface {
+	// ImportRecords writes records in one transaction, keeping their IDs,
+	// and seals the secrets under the target's master key. Unless replace
+	// is set it fails, writing nothing, when the target holds any
+	// datasource, item, rule or hook, or an admin or API token with a
+	// username, ID, name or hash of the records'. With replace it deletes
+	// those in the same transaction and returns how many it deleted.
+	ImportRecords(ctx context.Context, records Records, replace bool) (replaced int, err error)
 }

@@ -9,6 +9,42 @@ import (
 	"github.com/fieldlink/fieldlink/seal"
 )
 
+// secretSlot is the secrets of one record of a document, for the loops that
+// seal, open and omit them.
+type secretSlot struct {
+	// kind is bound into the sealed value: "datasource", "hook", "admin"
+	// or "token".
+	kind string
+	id   string
+	// label names the record in messages, such as `datasource "Graph"`.
+	label string
+
+	secrets *map[string]string
+	sealed  *[]byte
+}
+
+// secretSlots returns a slot for every record that can carry secrets.
+func (d *Document) secretSlots() []secretSlot {
+	var slots []secretSlot
+	for i := range d.Datasources {
+		rec := &d.Datasources[i]
+		slots = append(slots, secretSlot{"datasource", rec.ID, fmt.Sprintf("datasource %q", rec.Name), &rec.Secrets, &rec.SealedSecrets})
+	}
+	for i := range d.Hooks {
+		rec := &d.Hooks[i]
+		slots = append(slots, secretSlot{"hook", rec.ID, fmt.Sprintf("hook %q", rec.Name), &rec.Secrets, &rec.SealedSecrets})
+	}
+	for i := range d.Admins {
+		rec := &d.Admins[i]
+		slots = append(slots, secretSlot{"admin", rec.Username, fmt.Sprintf("admin %q", rec.Username), &rec.Secrets, &rec.SealedSecrets})
+	}
+	for i := range d.Tokens {
+		rec := &d.Tokens[i]
+		slots = append(slots, secretSlot{"token", rec.ID, fmt.Sprintf("API token %q", rec.Name), &rec.Secrets, &rec.SealedSecrets})
+	}
+	return slots
+}
+
 // SealSecrets seals the plaintext secrets of every record with the
 // transport key (32 bytes), bound to the document ID and to the record's kind
 // and ID, and sets Secrets to SecretsSealed.
@@ -21,19 +57,11 @@ func (d *Document) SealSecrets(transportKey []byte) error {
 		return fmt.Errorf("seal secrets: transport key: %w", err)
 	}
 
-	for i := range d.Datasources {
-		rec := &d.Datasources[i]
-		if rec.SealedSecrets, err = d.sealRecord(sealer, "datasource", rec.ID, rec.Secrets); err != nil {
+	for _, slot := range d.secretSlots() {
+		if *slot.sealed, err = d.sealRecord(sealer, slot.kind, slot.id, *slot.secrets); err != nil {
 			return err
 		}
-		rec.Secrets = nil
-	}
-	for i := range d.Hooks {
-		rec := &d.Hooks[i]
-		if rec.SealedSecrets, err = d.sealRecord(sealer, "hook", rec.ID, rec.Secrets); err != nil {
-			return err
-		}
-		rec.Secrets = nil
+		*slot.secrets = nil
 	}
 
 	d.Secrets = SecretsSealed
@@ -59,37 +87,27 @@ func (d *Document) OpenSecrets(transportKey []byte) error {
 		return fieldlink.Errorf(fieldlink.EInvalid, "the document's secrets are sealed with transport key ID %s, but the given key has ID %s: give the key file that the export wrote", d.TransportKeyID, sealer.KeyID())
 	}
 
-	opened := make([]map[string]string, len(d.Datasources))
-	for i, rec := range d.Datasources {
-		if opened[i], err = d.openRecord(sealer, "datasource", rec.ID, rec.Name, rec.SealedSecrets); err != nil {
-			return err
-		}
-	}
-	openedHooks := make([]map[string]string, len(d.Hooks))
-	for i, rec := range d.Hooks {
-		if openedHooks[i], err = d.openRecord(sealer, "hook", rec.ID, rec.Name, rec.SealedSecrets); err != nil {
+	slots := d.secretSlots()
+	opened := make([]map[string]string, len(slots))
+	for i, slot := range slots {
+		if opened[i], err = d.openRecord(sealer, slot, *slot.sealed); err != nil {
 			return err
 		}
 	}
 
 	// The document changes only once every record has opened.
-	for i := range d.Datasources {
-		d.Datasources[i].Secrets, d.Datasources[i].SealedSecrets = opened[i], nil
-	}
-	for i := range d.Hooks {
-		d.Hooks[i].Secrets, d.Hooks[i].SealedSecrets = openedHooks[i], nil
+	for i, slot := range slots {
+		*slot.secrets, *slot.sealed = opened[i], nil
 	}
 	d.Secrets = SecretsPlaintext
 	return nil
 }
 
-// OmitSecrets drops every secret from the document.
+// OmitSecrets drops every secret from the document, the password hashes of
+// admins and the hashes of API tokens included.
 func (d *Document) OmitSecrets() {
-	for i := range d.Datasources {
-		d.Datasources[i].Secrets, d.Datasources[i].SealedSecrets = nil, nil
-	}
-	for i := range d.Hooks {
-		d.Hooks[i].Secrets, d.Hooks[i].SealedSecrets = nil, nil
+	for _, slot := range d.secretSlots() {
+		*slot.secrets, *slot.sealed = nil, nil
 	}
 	d.Secrets = SecretsOmitted
 	d.TransportKeyID = ""
@@ -110,22 +128,22 @@ func (d *Document) sealRecord(sealer *seal.Sealer, kind, id string, secrets map[
 	return sealed, nil
 }
 
-func (d *Document) openRecord(sealer *seal.Sealer, kind, id, name string, sealed []byte) (map[string]string, error) {
+func (d *Document) openRecord(sealer *seal.Sealer, slot secretSlot, sealed []byte) (map[string]string, error) {
 	if len(sealed) == 0 {
 		return nil, nil
 	}
-	plaintext, err := sealer.Open(sealed, d.associatedData(kind, id))
+	plaintext, err := sealer.Open(sealed, d.associatedData(slot.kind, slot.id))
 	if errors.Is(err, seal.ErrWrongKey) {
-		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s %q (%s) field sealedSecrets: sealed with another transport key: give the key file that the export wrote", kind, name, id)
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field sealedSecrets: sealed with another transport key: give the key file that the export wrote", slot.label, slot.id)
 	}
 	if err != nil {
-		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s %q (%s) field sealedSecrets does not open with the transport key (%v): the value was changed or belongs to another document or record, so export again", kind, name, id, err)
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field sealedSecrets does not open with the transport key (%v): the value was changed or belongs to another document or record, so export again", slot.label, slot.id, err)
 	}
 
 	var secrets map[string]string
 	if err := json.Unmarshal(plaintext, &secrets); err != nil {
 		// The JSON error could quote the plaintext, so it is not wrapped.
-		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s %q (%s) field sealedSecrets opens to something other than a JSON object of strings: export again", kind, name, id)
+		return nil, fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field sealedSecrets opens to something other than a JSON object of strings: export again", slot.label, slot.id)
 	}
 	return secrets, nil
 }

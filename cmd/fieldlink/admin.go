@@ -19,8 +19,10 @@ import (
 const adminUsage = `Usage: fieldlink admin COMMAND [flags] [NAME]
 
 Manages the local admin accounts that sign in to fieldlink's pages and to
-POST /api/v1/session. It works on the data folder directly, like
-"fieldlink keys", so it needs no running server and no token.
+POST /api/v1/session. It works on the database directly, like "fieldlink
+keys", so it needs no running server and no token: the data folder's
+SQLite file, or with --database (env FIELDLINK_DATABASE) that database, as
+for serve.
 
 Commands:
   create --username NAME   create an admin; the password is read from stdin
@@ -56,15 +58,16 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	source := newKeySource(*f.data, *f.database)
 	switch args[0] {
 	case "create":
-		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, source, func(db *store.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
 	case "list":
-		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminList(ctx, db, stdout) })
+		return withAdminDB(ctx, source, func(db *store.DB) error { return adminList(ctx, db, stdout) })
 	case "delete":
-		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminDelete(ctx, db, username, stdout) })
+		return withAdminDB(ctx, source, func(db *store.DB) error { return adminDelete(ctx, db, username, stdout) })
 	case "password":
-		return withAdminDB(ctx, *f.data, func(db *store.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, source, func(db *store.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
 	}
 	return fmt.Errorf("unknown admin command %q: use create, list, delete or password (see \"fieldlink admin -h\")", args[0])
 }
@@ -72,18 +75,18 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // adminFlags are the flags of the admin commands.
 type adminFlags struct {
 	*flag.FlagSet
-	data *string
-	name *string
+	data     *string
+	database *string
+	name     *string
 }
 
 func newAdminFlags(name string, stderr io.Writer) adminFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return adminFlags{
-		FlagSet: fs,
-		data:    fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)"),
-		name:    fs.String("username", "", "the admin's username (or give it as the argument)"),
-	}
+	f := adminFlags{FlagSet: fs}
+	f.data, f.database = addDataFlags(fs)
+	f.name = fs.String("username", "", "the admin's username (or give it as the argument)")
+	return f
 }
 
 // username returns the admin named by --username or the one argument.
@@ -109,10 +112,9 @@ func (f adminFlags) username(positional []string) (string, error) {
 	return name, nil
 }
 
-// withAdminDB opens the data folder's database with its master keys, runs
-// fn and closes it.
-func withAdminDB(ctx context.Context, dataDir string, fn func(*store.DB) error) error {
-	source := newKeySource(dataDir)
+// withAdminDB opens the source's database with its master keys, runs fn
+// and closes it.
+func withAdminDB(ctx context.Context, source keySource, fn func(*store.DB) error) error {
 	keys, err := source.keys()
 	if err != nil {
 		return err

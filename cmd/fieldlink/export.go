@@ -17,26 +17,36 @@ import (
 )
 
 // exportUsage is the help text of "fieldlink export".
-const exportUsage = `Usage: fieldlink export --data DIR [-o FILE] (--transport-key-file FILE | --without-secrets | --plaintext-secrets)
+const exportUsage = `Usage: fieldlink export [--data DIR] [--database URL] [-o FILE] (--transport-key-file FILE | --without-secrets | --plaintext-secrets)
 
-Writes every datasource, item, rule and hook of the data folder as one JSON
-document (format version 1), to FILE or standard output. Events, sessions,
-tokens, admins and the audit log are not exported, and neither is the master
-key. Secrets are sealed with the transport key from --transport-key-file,
-which is created (mode 0600) when missing: copy it to the target apart from
-the document and give it to fieldlink import.
+Writes every datasource, item, rule, hook, admin and API token of the data
+folder's database, or of the --database (env FIELDLINK_DATABASE) as for
+serve, as one JSON document (format version 2), to FILE or standard output.
+Events, sessions, health, the audit log and the admin token are not
+exported, and neither is the master key. Secrets, admin password hashes and
+API token hashes are sealed with the transport key from
+--transport-key-file, which is created (mode 0600) when missing: copy it to
+the target apart from the document and give it to fieldlink import.
 
 Flags:
 `
 
 // importUsage is the help text of "fieldlink import".
-const importUsage = `Usage: fieldlink import --data DIR -f FILE [--transport-key-file FILE] [--replace]
+const importUsage = `Usage: fieldlink import [--data DIR] [--database URL] -f FILE [--transport-key-file FILE] [--replace]
 
-Loads a document written by fieldlink export into the data folder, which is
-created with a master key when missing. Every secret is sealed again under
-the folder's master key. The import is rejected when the folder already holds
-datasources, items, rules or hooks, unless --replace is given. The stores
-assign new IDs, so the summary lists the new hook URLs to give Jira.
+Loads a document written by fieldlink export into the data folder's
+database, or into the --database (env FIELDLINK_DATABASE) as for serve. A
+missing SQLite file or master key file is created, and a PostgreSQL
+database gets fieldlink's tables. Every record keeps its ID, so the hook
+URLs in Jira, the item lookup URLs in Jira Automation and API links stay
+valid. Every secret is sealed again under the target's master key (from
+FIELDLINK_MASTER_KEY or the data folder's master.key), which must be the key
+of the servers that use the target.
+
+The import writes everything in one transaction, or nothing. It is rejected
+when the target already holds datasources, items, rules or hooks, or an
+admin or API token with a username, ID, name or hash of the document's,
+unless --replace is given.
 
 Flags:
 `
@@ -45,11 +55,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, exportUsage); fs.PrintDefaults() }
-	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
+	data, database := addDataFlags(fs)
 	output := fs.String("o", "", "file to write the document to (mode 0600); standard output when empty")
 	keyFile := fs.String("transport-key-file", "", "file with the transport key (base64 of 32 bytes) that seals the secrets; created with a new key when missing")
-	without := fs.Bool("without-secrets", false, "leave every secret out of the document; enter them again after the import")
-	plaintext := fs.Bool("plaintext-secrets", false, "write the secrets in clear text (anyone who reads the file can use them)")
+	without := fs.Bool("without-secrets", false, "leave every secret and hash out of the document; enter the secrets, admins and API tokens again after the import")
+	plaintext := fs.Bool("plaintext-secrets", false, "write the secrets and hashes in clear text (anyone who reads the file can use the secrets)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -61,7 +71,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var doc config.Document
-	err := withAdminDB(ctx, *data, func(db *store.DB) error {
+	err := withAdminDB(ctx, newKeySource(*data, *database), func(db *store.DB) error {
 		var err error
 		doc, err = config.Export(ctx, storesOf(db))
 		return err
@@ -101,8 +111,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.WriteFile(*output, encoded, 0o600); err != nil {
 		return fmt.Errorf("write the document: %w", err)
 	}
-	fmt.Fprintf(stderr, "Exported %d datasources, %d items, %d rules and %d hooks to %s (secrets %s).\n",
-		len(doc.Datasources), len(doc.Items), len(doc.Rules), len(doc.Hooks), *output, doc.Secrets)
+	fmt.Fprintf(stderr, "Exported %d datasources, %d items, %d rules, %d hooks, %d admins and %d API tokens to %s (secrets %s).\n",
+		len(doc.Datasources), len(doc.Items), len(doc.Rules), len(doc.Hooks), len(doc.Admins), len(doc.Tokens), *output, doc.Secrets)
 	return nil
 }
 
@@ -110,10 +120,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, importUsage); fs.PrintDefaults() }
-	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder to import into (env FIELDLINK_DATA)")
+	data, database := addDataFlags(fs)
 	file := fs.String("f", "", "the document written by fieldlink export")
 	keyFile := fs.String("transport-key-file", "", "file with the transport key that sealed the document's secrets")
-	replace := fs.Bool("replace", false, "delete the datasources, items, rules and hooks of the data folder before the import")
+	replace := fs.Bool("replace", false, "delete the target's datasources, items, rules and hooks, and its admins and API tokens that collide with the document's, in the import's transaction")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -128,7 +138,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-
 	var key []byte
 	if *keyFile != "" {
 		if key, _, err = loadTransportKey(*keyFile, false); err != nil {
@@ -138,43 +147,89 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%s has secrets sealed with transport key ID %s: give the key file that the export wrote with --transport-key-file FILE", *file, doc.TransportKeyID)
 	}
 
-	if err := os.MkdirAll(*data, 0o700); err != nil {
-		return fmt.Errorf("create data folder %s: %w", *data, err)
-	}
-	source := newKeySource(*data)
-	sealer, created, err := seal.LoadSealer(source.env, source.keyFile)
+	// The whole document is checked before the target is touched.
+	plan, err := config.PlanImport(doc, key)
 	if err != nil {
-		return err
+		return fmt.Errorf("import %s: %w", *file, err)
 	}
-	if created {
-		fmt.Fprintf(stderr, "Created master key file %s. Back it up with the database.\n", source.keyFile)
-	}
-	db, err := store.Open(ctx, source.dbPath, sealer, nil)
+
+	source := newKeySource(*data, *database)
+	db, err := openImportTarget(ctx, source, stderr)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 
-	summary, err := config.Import(ctx, storesOf(db), doc, config.ImportOptions{TransportKey: key, Replace: *replace})
+	summary, err := plan.Write(ctx, importTarget{db}, *replace)
+	var conflict *store.ImportConflictError
+	if errors.As(err, &conflict) {
+		return fmt.Errorf("import %s into %s: %w. Nothing was written: import into an empty database, or give --replace to delete these records in the import's transaction", *file, source.databaseName(), err)
+	}
 	if err != nil {
-		return fmt.Errorf("import %s into %s: %w", *file, *data, err)
+		return fmt.Errorf("import %s into %s: %w. Nothing was written", *file, source.databaseName(), err)
 	}
 	printImportSummary(stdout, doc, summary)
 	return nil
 }
 
-// printImportSummary prints the counts and the new hook IDs, which change
-// the hook URLs that Jira calls.
+// openImportTarget opens the database to import into with the master key
+// of its servers, creating a missing SQLite file and key file.
+func openImportTarget(ctx context.Context, source keySource, stderr io.Writer) (*store.DB, error) {
+	if !source.postgres() {
+		created, err := createSQLiteFile(source.database)
+		if err != nil {
+			return nil, err
+		}
+		if created {
+			fmt.Fprintf(stderr, "Created database %s.\n", source.database)
+		}
+	}
+	if !source.fromEnv() {
+		if err := os.MkdirAll(source.dataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data folder %s: %w", source.dataDir, err)
+		}
+	}
+
+	sealer, created, err := seal.LoadSealer(source.env, source.keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(stderr, "Created master key file %s. Back it up with the database; every server on this database needs this key.\n", source.keyFile)
+	}
+	return store.Open(ctx, source.database, sealer, nil)
+}
+
+// importTarget writes an import into a store.DB.
+type importTarget struct{ db *store.DB }
+
+func (t importTarget) ImportRecords(ctx context.Context, r config.Records, replace bool) (int, error) {
+	result, err := t.db.ImportConfiguration(ctx, store.Configuration{
+		Datasources: r.Datasources,
+		Items:       r.Items,
+		Rules:       r.Rules,
+		Hooks:       r.Hooks,
+		Admins:      r.Admins,
+		Tokens:      r.Tokens,
+	}, store.ImportOptions{Replace: replace})
+	return result.Replaced, err
+}
+
+// printImportSummary prints the counts and the hook URLs, which stay those
+// that Jira calls.
 func printImportSummary(w io.Writer, doc config.Document, s config.Summary) {
-	fmt.Fprintf(w, "Imported %d datasources, %d items, %d rules and %d hooks.\n", s.Datasources, s.Items, s.Rules, s.Hooks)
+	fmt.Fprintf(w, "Imported %d datasources, %d items, %d rules, %d hooks, %d admins and %d API tokens.\n", s.Datasources, s.Items, s.Rules, s.Hooks, s.Admins, s.Tokens)
 	if s.Replaced > 0 {
-		fmt.Fprintf(w, "Deleted %d records that the data folder held before.\n", s.Replaced)
+		fmt.Fprintf(w, "Deleted %d records of the target that the import replaced.\n", s.Replaced)
 	}
 	if s.SecretsOmitted {
 		fmt.Fprintln(w, "The document carried no secrets: enter the datasource and hook secrets again with fieldlink datasource update.")
 	}
+	if s.SkippedAdmins > 0 || s.SkippedTokens > 0 {
+		fmt.Fprintf(w, "Left out %d admins and %d API tokens, whose hashes the document does not carry: create them again with fieldlink admin create and fieldlink token create.\n", s.SkippedAdmins, s.SkippedTokens)
+	}
 	for _, h := range doc.Hooks {
-		fmt.Fprintf(w, "Hook %q has the new ID %s: point Jira at /hooks/jira/%s.\n", h.Name, s.IDs[h.ID], s.IDs[h.ID])
+		fmt.Fprintf(w, "Hook %q keeps its ID %s: Jira keeps calling /hooks/jira/%s.\n", h.Name, h.ID, h.ID)
 	}
 }
 
@@ -212,9 +267,9 @@ func loadTransportKey(path string, create bool) (key []byte, created bool, err e
 	return key, true, nil
 }
 
-// storesOf returns the configuration stores of a database.
+// storesOf returns the stores of a database that export reads.
 func storesOf(db *store.DB) config.Stores {
-	return config.Stores{Datasources: db, Items: db, Rules: db, Hooks: db}
+	return config.Stores{Datasources: db, Items: db, Rules: db, Hooks: db, Accounts: db}
 }
 
 func countTrue(values ...bool) int {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -183,7 +184,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(stdout, "Imported 2 datasources, 1 items, 2 rules and 1 hooks.") {
+	if !strings.Contains(stdout, "Imported 2 datasources, 1 items, 2 rules, 1 hooks, 0 admins and 0 API tokens.") {
 		t.Errorf("import summary = %q, want the counts", stdout)
 	}
 
@@ -294,7 +295,7 @@ func TestImportRejects(t *testing.T) {
 
 	newerFile := filepath.Join(t.TempDir(), "newer.json")
 	brokenRefFile := filepath.Join(t.TempDir(), "broken.json")
-	writeChangedDocument(t, file, newerFile, func(doc map[string]any) { doc["format"] = 2 })
+	writeChangedDocument(t, file, newerFile, func(doc map[string]any) { doc["format"] = config.FormatVersion + 1 })
 	writeChangedDocument(t, file, brokenRefFile, func(doc map[string]any) {
 		doc["items"].([]any)[0].(map[string]any)["DatasourceID"] = "ds_missing"
 	})
@@ -307,9 +308,9 @@ func TestImportRejects(t *testing.T) {
 		{"wrong transport key", []string{"-f", file, "--transport-key-file", otherKeyFile}, "give the key file that the export wrote"},
 		{"missing key file", []string{"-f", file, "--transport-key-file", filepath.Join(t.TempDir(), "none.key")}, "does not exist"},
 		{"no key file", []string{"-f", file}, "--transport-key-file"},
-		{"newer format", []string{"-f", newerFile, "--transport-key-file", keyFile}, "format version 2"},
+		{"newer format", []string{"-f", newerFile, "--transport-key-file", keyFile}, fmt.Sprintf("format version %d", config.FormatVersion+1)},
 		{"unknown datasource", []string{"-f", brokenRefFile, "--transport-key-file", keyFile}, `item "Reporter office" field DatasourceID names datasource "ds_missing"`},
-		{"non-empty target", []string{"-f", file, "--transport-key-file", keyFile, "--data", source}, `already contains configuration (2 datasources ("Jira", "Microsoft Graph")`},
+		{"non-empty target", []string{"-f", file, "--transport-key-file", keyFile, "--data", source}, `the target database already holds records that the import collides with: datasource "Jira" (ds_`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -20,11 +17,13 @@ import (
 // keysUsage is the help text of "fieldlink keys".
 const keysUsage = `Usage: fieldlink keys COMMAND [flags]
 
-Manages the master keys that seal the secrets in the data folder. The keys
-come from FIELDLINK_MASTER_KEY when it is set (several base64 keys separated
-by commas, newest first), otherwise from master.key in the data folder (one
-key a line, newest first). Key IDs are safe to share; keys are never printed,
-except a generated key that is not written to a file.
+Manages the master keys that seal the secrets in the data folder's
+database, or with --database (env FIELDLINK_DATABASE) in that database, as
+for serve. The keys come from FIELDLINK_MASTER_KEY when it is set (several
+base64 keys separated by commas, newest first), otherwise from master.key in
+the data folder (one key a line, newest first). Key IDs are safe to share;
+keys are never printed, except a generated key that is not written to a
+file.
 
 Commands:
   id       print the key IDs of the master key ring, newest first
@@ -50,6 +49,10 @@ Rotating with FIELDLINK_MASTER_KEY:
      fieldlink keys rotate --new-key-id NEW_KEY_ID --data DIR
      with the same FIELDLINK_MASTER_KEY (the key ID is printed in step 1).
   3. Set FIELDLINK_MASTER_KEY to the new key alone on every server.
+
+Servers in several data folders that share one PostgreSQL database each
+read their own master.key, so rotate those with FIELDLINK_MASTER_KEY: its
+steps give every server the new key before a value is sealed under it.
 
 Flags:
 `
@@ -79,6 +82,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 type keysFlags struct {
 	*flag.FlagSet
 	data      *string
+	database  *string
 	newKey    *string
 	newKeyID  *string
 	retireOld *bool
@@ -88,7 +92,12 @@ func newKeysFlags(name string, stderr io.Writer) keysFlags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := keysFlags{FlagSet: fs}
-	f.data = fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
+	if name == "id" {
+		f.data = fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the master key file (env FIELDLINK_DATA)")
+		f.database = new(string)
+	} else {
+		f.data, f.database = addDataFlags(fs)
+	}
 	if name == "keys" || name == "rotate" {
 		f.newKey = fs.String("new-key", "", "rotate: the new key, base64 of 32 bytes. Without it, a key is generated and written to master.key, or printed when FIELDLINK_MASTER_KEY is set")
 		f.newKeyID = fs.String("new-key-id", "", "rotate with FIELDLINK_MASTER_KEY: the key ID of the new key, which must come first in FIELDLINK_MASTER_KEY; keeps the key itself off the command line")
@@ -107,68 +116,13 @@ func (f keysFlags) parse(args []string) error {
 	return nil
 }
 
-// keySource is the origin of the master keys, FIELDLINK_MASTER_KEY or else
-// the key file, with the paths of the data folder.
-type keySource struct {
-	env     string
-	keyFile string
-	dbPath  string
-	dataDir string
-}
-
-func newKeySource(dataDir string) keySource {
-	return keySource{
-		env:     os.Getenv(seal.EnvVar),
-		keyFile: filepath.Join(dataDir, "master.key"),
-		dbPath:  filepath.Join(dataDir, "fieldlink.db"),
-		dataDir: dataDir,
-	}
-}
-
-func (s keySource) fromEnv() bool { return s.env != "" }
-
-// name returns the source as a person calls it in a message.
-func (s keySource) name() string {
-	if s.fromEnv() {
-		return seal.EnvVar
-	}
-	return s.keyFile
-}
-
-// keys returns the master keys, newest first. Unlike the server it never
-// creates a key file.
-func (s keySource) keys() ([][]byte, error) {
-	if s.fromEnv() {
-		keys, _, err := seal.LoadKeys(s.env, "")
-		return keys, err
-	}
-
-	keys, err := seal.ReadKeyFile(s.keyFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no master key file at %s and %s is not set: give the data folder of the server with --data, or set %s as the server has it", s.keyFile, seal.EnvVar, seal.EnvVar)
-	}
-	return keys, err
-}
-
-// openDB opens the data folder's database with the key ring. It does not
-// create a database, because a missing one means a wrong --data.
-func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*store.DB, error) {
-	if _, err := os.Stat(s.dbPath); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no database at %s: give the data folder of the server with --data", s.dbPath)
-		}
-		return nil, fmt.Errorf("open database %s: %w", s.dbPath, err)
-	}
-	return store.Open(ctx, s.dbPath, sealer, nil)
-}
-
 func runKeysID(args []string, stdout, stderr io.Writer) error {
 	f := newKeysFlags("id", stderr)
 	if err := f.parse(args); err != nil {
 		return err
 	}
 
-	source := newKeySource(*f.data)
+	source := newKeySource(*f.data, *f.database)
 	keys, err := source.keys()
 	if err != nil {
 		return err
@@ -191,7 +145,7 @@ func runKeysReseal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	source := newKeySource(*f.data)
+	source := newKeySource(*f.data, *f.database)
 	keys, err := source.keys()
 	if err != nil {
 		return err
@@ -215,7 +169,7 @@ func runKeysRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	source := newKeySource(*f.data)
+	source := newKeySource(*f.data, *f.database)
 	if *f.retireOld {
 		if *f.newKey != "" {
 			return errors.New("--retire-old and --new-key do not go together: rotate first, then retire the old keys")
@@ -269,13 +223,16 @@ func rotateKeyFile(ctx context.Context, source keySource, newKeyText string, std
 
 	count, err := db.Reseal(ctx, sealer)
 	if err != nil {
-		return fmt.Errorf("re-seal under the new key ID %s: %w. %s lists the new key first and keeps the old keys, so every value still opens: fix the cause and run `fieldlink keys reseal --data %s`",
-			sealer.KeyID(), err, source.keyFile, source.dataDir)
+		return fmt.Errorf("re-seal under the new key ID %s: %w. %s lists the new key first and keeps the old keys, so every value still opens: fix the cause and run `fieldlink keys reseal %s`",
+			sealer.KeyID(), err, source.keyFile, source.flags())
 	}
 
 	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
 	fmt.Fprintf(stdout, "Running servers on this data folder read the new key from %s when they meet a value sealed under it.\n", source.keyFile)
-	fmt.Fprintf(stdout, "Once every server runs with the new key, run `fieldlink keys rotate --retire-old --data %s` to drop the old keys.\n", source.dataDir)
+	if source.postgres() {
+		fmt.Fprintf(stdout, "Servers in other data folders that share %s need the new key too: copy %s into each of them now.\n", source.databaseName(), source.keyFile)
+	}
+	fmt.Fprintf(stdout, "Once every server runs with the new key, run `fieldlink keys rotate --retire-old %s` to drop the old keys.\n", source.flags())
 	return nil
 }
 
@@ -344,7 +301,7 @@ func printEnvSteps(w io.Writer, source keySource, newKey string, keys [][]byte) 
 	fmt.Fprintf(w, "  1. On every server, set %s to the new key, a comma and the current value (%s), and restart it:\n", seal.EnvVar, keyIDList(ids))
 	fmt.Fprintf(w, "     %s=\"%s,$%s\"\n", seal.EnvVar, keyText, seal.EnvVar)
 	fmt.Fprintf(w, "  2. With that same value in %s here, run:\n", seal.EnvVar)
-	fmt.Fprintf(w, "     fieldlink keys rotate --new-key-id %s --data %s\n", newKeyIDText(newKey), source.dataDir)
+	fmt.Fprintf(w, "     fieldlink keys rotate --new-key-id %s %s\n", newKeyIDText(newKey), source.flags())
 	fmt.Fprintf(w, "  3. Then set %s to the new key alone on every server.\n", seal.EnvVar)
 }
 
@@ -388,8 +345,8 @@ func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) erro
 		return err
 	}
 	if used := describeOtherKeyIDs(counts, sealer.KeyID()); used != "" {
-		return fmt.Errorf("stored values are still sealed under old keys (%s), so they are kept: run `fieldlink keys reseal --data %s` once every server runs with the new key ID %s, then retire again",
-			used, source.dataDir, sealer.KeyID())
+		return fmt.Errorf("stored values are still sealed under old keys (%s), so they are kept: run `fieldlink keys reseal %s` once every server runs with the new key ID %s, then retire again",
+			used, source.flags(), sealer.KeyID())
 	}
 
 	old := keyIDList(sealer.KeyIDs()[1:])

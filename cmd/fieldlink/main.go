@@ -10,7 +10,10 @@
 //	fieldlink event ...       list, show or replay ticket events
 //	fieldlink doctor          report expiring secrets and unhealthy datasources
 //	fieldlink keys ...        show or rotate the master keys
-//	fieldlink export|import   move the configuration between data folders
+//	fieldlink admin ...       manage the admins who sign in
+//	fieldlink token ...       manage API tokens through the REST API
+//	fieldlink migrate         apply or show the database migrations
+//	fieldlink export|import   move an installation between databases
 //	fieldlink version         print the version
 package main
 
@@ -102,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runExport(ctx, args[1:], stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "fieldlink", version)
 		return nil
@@ -126,9 +131,14 @@ Commands:
   keys        show or rotate the master keys that seal stored secrets (see "fieldlink keys -h")
   admin       create, list or delete admins who sign in, or set a password (see "fieldlink admin -h")
   token       create, list or revoke API tokens (see "fieldlink token -h")
-  export      write the datasources, items, rules and hooks to a JSON file (see "fieldlink export -h")
-  import      load a file written by export into a data folder (see "fieldlink import -h")
+  migrate     apply the database migrations, or show them with --status (see "fieldlink migrate -h")
+  export      write the configuration, admins and API tokens to a JSON file (see "fieldlink export -h")
+  import      load a file written by export into a database, keeping every ID (see "fieldlink import -h")
   version     print the version
+
+admin, keys, migrate, export and import work on the database without a
+server: the SQLite file in --data, or --database (env FIELDLINK_DATABASE),
+a postgres:// URL, as for serve.
 `)
 }
 

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/fieldlink/fieldlink/seal"
+	"github.com/fieldlink/fieldlink/store"
+)
+
+// databaseFlagUsage is the help of --database on the commands that open the
+// database without a server.
+const databaseFlagUsage = "postgres:// URL of the PostgreSQL database, or path of an SQLite file; empty for fieldlink.db in the data folder, as for serve (env FIELDLINK_DATABASE)"
+
+// addDataFlags defines --data and --database on fs and returns their values.
+func addDataFlags(fs *flag.FlagSet) (data, database *string) {
+	data = fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the master key file, and the SQLite database unless --database is given (env FIELDLINK_DATA)")
+	database = fs.String("database", envOr("FIELDLINK_DATABASE", ""), databaseFlagUsage)
+	return data, database
+}
+
+// keySource is the origin of the master keys, FIELDLINK_MASTER_KEY or else
+// the key file in the data folder, and the database they seal.
+type keySource struct {
+	env     string
+	keyFile string
+	dataDir string
+
+	// database is the PostgreSQL URL or SQLite path that --database gave,
+	// or else fieldlink.db in the data folder.
+	database string
+
+	// databaseFlag is the value of --database, empty when the data
+	// folder's file is used.
+	databaseFlag string
+}
+
+func newKeySource(dataDir, database string) keySource {
+	s := keySource{
+		env:          os.Getenv(seal.EnvVar),
+		keyFile:      filepath.Join(dataDir, "master.key"),
+		dataDir:      dataDir,
+		database:     database,
+		databaseFlag: database,
+	}
+	if s.database == "" {
+		s.database = filepath.Join(dataDir, "fieldlink.db")
+	}
+	return s
+}
+
+func (s keySource) fromEnv() bool { return s.env != "" }
+
+func (s keySource) postgres() bool { return store.IsPostgresURL(s.database) }
+
+// name returns the source of the keys as a person calls it in a message.
+func (s keySource) name() string {
+	if s.fromEnv() {
+		return seal.EnvVar
+	}
+	return s.keyFile
+}
+
+// databaseName returns the database for messages: the SQLite path, or the
+// PostgreSQL URL without its password.
+func (s keySource) databaseName() string {
+	return redactDatabase(s.database)
+}
+
+// flags returns the --data and --database flags that name this source
+// again, for the commands a message tells the admin to run next. A
+// PostgreSQL password shows as "xxxxx".
+func (s keySource) flags() string {
+	if s.databaseFlag == "" {
+		return "--data " + s.dataDir
+	}
+	return fmt.Sprintf("--data %s --database %s", s.dataDir, redactDatabase(s.databaseFlag))
+}
+
+// keys returns the master keys, newest first. Unlike the server it never
+// creates a key file.
+func (s keySource) keys() ([][]byte, error) {
+	if s.fromEnv() {
+		keys, _, err := seal.LoadKeys(s.env, "")
+		return keys, err
+	}
+
+	keys, err := seal.ReadKeyFile(s.keyFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no master key file at %s and %s is not set: give the data folder of the server with --data, or set %s as the server has it", s.keyFile, seal.EnvVar, seal.EnvVar)
+	}
+	return keys, err
+}
+
+// openDB opens the existing database with the key ring. It creates
+// nothing: a missing SQLite file, or a PostgreSQL database without
+// fieldlink's tables, means a wrong --data or --database.
+func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*store.DB, error) {
+	if s.postgres() {
+		status, err := store.ReadSchemaStatus(ctx, s.database)
+		if err != nil {
+			return nil, err
+		}
+		if status.Version == 0 {
+			return nil, fmt.Errorf("database %s has no fieldlink tables: check --database (env FIELDLINK_DATABASE), or create them with \"fieldlink migrate %s\"", status.Name, s.flags())
+		}
+		return store.Open(ctx, s.database, sealer, nil)
+	}
+
+	if _, err := os.Stat(s.database); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open database %s: %w", s.database, err)
+		}
+		if s.databaseFlag != "" {
+			return nil, fmt.Errorf("no database at %s: check --database (env FIELDLINK_DATABASE)", s.database)
+		}
+		return nil, fmt.Errorf("no database at %s: give the data folder of the server with --data, or its database with --database", s.database)
+	}
+	return store.Open(ctx, s.database, sealer, nil)
+}
+
+// createSQLiteFile creates the SQLite file and its folder, readable by the
+// owner only, unless the file exists, as serve does on a first start.
+func createSQLiteFile(path string) (created bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return false, fmt.Errorf("create the folder of database %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("create database file %s: %w", path, err)
+	}
+	return true, f.Close()
+}
+
+// redactDatabase returns a PostgreSQL URL with its password replaced by
+// "xxxxx", or an SQLite path unchanged.
+func redactDatabase(database string) string {
+	if !store.IsPostgresURL(database) {
+		return database
+	}
+	u, err := url.Parse(database)
+	if err != nil {
+		return "(a PostgreSQL URL that does not parse)"
+	}
+	return u.Redacted()
+}
