@@ -123,6 +123,10 @@ type Options struct {
 	// nothing, and GET /api/v1/audit then returns an error.
 	Audit auth.AuditLog
 
+	// Readiness configures GET /readyz. Nil makes it return 503, because
+	// nothing is checked.
+	Readiness *Readiness
+
 	// MaxBodyBytes bounds request bodies. Defaults to 1 MiB.
 	MaxBodyBytes int64
 
@@ -160,6 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("POST /hooks/jira", s.intake)
 	s.mux.HandleFunc("POST /hooks/jira/{hook}", s.intake)
 

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fieldlink/fieldlink/auth"
@@ -105,6 +106,10 @@ type Server struct {
 
 	// stopBackground ends the background checks started with the server.
 	stopBackground context.CancelFunc
+
+	// queueRunning reports, for GET /readyz, that the queue has started
+	// and Shutdown has not begun.
+	queueRunning atomic.Bool
 }
 
 const (
@@ -187,6 +192,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
+	s.queueRunning.Store(true)
 
 	listener, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -277,6 +283,7 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 		Sessions:              s.sessions,
 		Tokens:                s.db,
 		Audit:                 s.db,
+		Readiness:             s.readiness(),
 		Logger:                logger,
 	}), nil
 }
@@ -326,6 +333,7 @@ func (s *Server) URL() string {
 // Shutdown stops accepting requests, lets running events finish within ctx,
 // and closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.queueRunning.Store(false)
 	s.stopBackground()
 	httpErr := s.http.Shutdown(ctx)
 	queueErr := s.queue.Stop(ctx)
