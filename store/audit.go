@@ -21,8 +21,14 @@ func (db *DB) RecordAudit(ctx context.Context, e auth.AuditEntry) error {
 	return nil
 }
 
-// ListAudit returns up to limit audit entries, newest first.
+// ListAudit returns up to limit audit entries, newest first. A limit of
+// zero or less returns none.
 func (db *DB) ListAudit(ctx context.Context, limit int) ([]auth.AuditEntry, error) {
+	// SQLite reads a negative LIMIT as no limit, and PostgreSQL rejects it.
+	if limit <= 0 {
+		return []auth.AuditEntry{}, nil
+	}
+
 	rows, err := db.db.QueryContext(ctx, `SELECT id, at, actor, action, target FROM audit_log ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit log: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/pem"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,46 @@ func TestDatasourceRoundTrip(t *testing.T) {
 				BaseURL: "http://127.0.0.1:8088",
 				Auth:    fieldlink.Auth{Mode: fieldlink.AuthOAuth2ClientCredentials, TokenParams: map[string]string{}},
 			}},
+			{"api key in query", fieldlink.Datasource{
+				Name:    "Query key",
+				BaseURL: "http://127.0.0.1:8089",
+				Headers: map[string]string{"Accept": "application/json", "X-Tenant": "ünïcode ✓"},
+				Auth: fieldlink.Auth{
+					Mode:        fieldlink.AuthAPIKey,
+					APIKeyName:  "api_key",
+					APIKeyValue: "api-key-value-2 with spaces & symbols ✓",
+					APIKeyIn:    fieldlink.APIKeyInQuery,
+				},
+			}},
+			{"client secret in header", fieldlink.Datasource{
+				Name:           "Header secret",
+				BaseURL:        "http://127.0.0.1:8090",
+				TimeoutSeconds: 120,
+				Auth: fieldlink.Auth{
+					Mode:                 fieldlink.AuthOAuth2ClientCredentials,
+					TokenURL:             "http://127.0.0.1:8090/token",
+					ClientID:             "client-id-3",
+					ClientSecret:         "client-secret-3",
+					ClientAuthentication: fieldlink.ClientAuthHeader,
+					Scopes:               []string{"read", "write"},
+				},
+			}},
+			{"every secret field", fieldlink.Datasource{
+				Name:    "All secrets",
+				BaseURL: "https://127.0.0.1:8091",
+				Auth: fieldlink.Auth{
+					Mode:             fieldlink.AuthOAuth2ClientCredentials,
+					Username:         "svc",
+					Password:         "password-4",
+					Token:            "token-4",
+					APIKeyValue:      "api-key-value-4",
+					ClientSecret:     "client-secret-4",
+					ClientPrivateKey: testPEM("PRIVATE KEY", "client-key-4"),
+					TLSClientKey:     testPEM("PRIVATE KEY", "tls-key-4"),
+				},
+			}},
 		}
+		var found []fieldlink.Datasource
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				ds := tt.ds
@@ -131,7 +171,20 @@ func TestDatasourceRoundTrip(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("FindDatasource (-want +got):\n%s", diff)
 				}
+				found = append(found, got)
 			})
+		}
+
+		// The list returns every datasource as FindDatasource does, by name.
+		slices.SortFunc(found, func(a, b fieldlink.Datasource) int {
+			return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		})
+		list, err := db.ListDatasources(ctx)
+		if err != nil {
+			t.Fatalf("ListDatasources: %v", err)
+		}
+		if diff := cmp.Diff(found, list); diff != "" {
+			t.Errorf("ListDatasources (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -245,3 +245,70 @@ func TestEventNotFound(t *testing.T) {
 		wantError(t, err, fieldlink.ENotFound, `event "42" not found`)
 	})
 }
+
+func TestEventRoundTripWithOutcome(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db *DB) {
+		db.now = fixedClock()
+		ctx := context.Background()
+
+		events := []fieldlink.Event{
+			{
+				HookID:     "hk_intake",
+				DeliveryID: "delivery-ü-1",
+				Kind:       "jira:issue_updated",
+				IssueKey:   "ITH-42",
+				// Payloads are bytes: invalid UTF-8 and NUL bytes are kept.
+				Payload: []byte("{\"a\":1}\x00\xff\xfe"),
+				Status:  fieldlink.EventFailed,
+				Outcome: &fieldlink.Outcome{
+					IssueKey:          "ITH-42",
+					Reporter:          "ada@example.test",
+					Items:             map[string]string{"Office": "Paris"},
+					Rule:              "Paris",
+					Reason:            "Jira rejected the update: 400",
+					Rules:             []string{"Paris", "VIP"},
+					LabelsAdded:       []string{"paris"},
+					Commented:         true,
+					ParticipantsAdded: []string{"712020:aaaa"},
+					Attempts:          3,
+				},
+			},
+			{HookID: "hk_intake", DeliveryID: "delivery-2", Payload: nil},
+		}
+		for i := range events {
+			if !insertEvent(t, db, &events[i]) {
+				t.Fatalf("event %d: inserted = false", i)
+			}
+		}
+		// An empty Status is stored as pending.
+		if events[1].Status != fieldlink.EventPending {
+			t.Errorf("Status = %q after insert, want pending", events[1].Status)
+		}
+
+		for _, want := range events {
+			got, err := db.FindEvent(ctx, want.ID)
+			if err != nil {
+				t.Fatalf("FindEvent %d: %v", want.ID, err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("FindEvent %d (-want +got):\n%s", want.ID, diff)
+			}
+		}
+
+		newestFirst := []fieldlink.Event{events[1], events[0]}
+		listed, err := db.ListEvents(ctx, 10)
+		if err != nil {
+			t.Fatalf("ListEvents: %v", err)
+		}
+		if diff := cmp.Diff(newestFirst, listed); diff != "" {
+			t.Errorf("ListEvents (-want +got):\n%s", diff)
+		}
+		found, err := db.FindEvents(ctx, fieldlink.EventFilter{HookID: "hk_intake"})
+		if err != nil {
+			t.Fatalf("FindEvents: %v", err)
+		}
+		if diff := cmp.Diff(newestFirst, found); diff != "" {
+			t.Errorf("FindEvents (-want +got):\n%s", diff)
+		}
+	})
+}

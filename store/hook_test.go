@@ -22,6 +22,7 @@ func TestHookRoundTrip(t *testing.T) {
 			{"no secret", fieldlink.Hook{Name: "Open intake", JiraDatasourceID: jira.ID}},
 			{"no datasource", fieldlink.Hook{Name: "Log only", Secret: "hook-secret-2"}},
 		}
+		found := map[string]fieldlink.Hook{}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				h := tt.hook
@@ -41,6 +42,7 @@ func TestHookRoundTrip(t *testing.T) {
 				if diff := cmp.Diff(want, got); diff != "" {
 					t.Errorf("FindHook (-want +got):\n%s", diff)
 				}
+				found[got.Name] = got
 			})
 		}
 
@@ -51,6 +53,9 @@ func TestHookRoundTrip(t *testing.T) {
 		var names []string
 		for _, h := range list {
 			names = append(names, h.Name)
+			if diff := cmp.Diff(found[h.Name], h); diff != "" {
+				t.Errorf("ListHooks %q (-FindHook +ListHooks):\n%s", h.Name, diff)
+			}
 		}
 		if diff := cmp.Diff([]string{"Intake", "Log only", "Open intake"}, names); diff != "" {
 			t.Errorf("ListHooks names (-want +got):\n%s", diff)
