@@ -128,9 +128,9 @@ type AccountStore interface {
 	ListTokens(ctx context.Context) ([]auth.Token, error)
 }
 
-// Records are what Import hands to a Target: every record with the ID it
-// had in the installation it comes from, secrets in clear text, admins with
-// their password hashes and tokens with their hashes.
+// Records are the input of Target.ImportRecords: every record with the ID
+// it had in the installation it comes from, secrets in clear text, admins
+// with their password hashes and tokens with their hashes.
 type Records struct {
 	Datasources []fieldlink.Datasource
 	Items       []fieldlink.Item
@@ -140,7 +140,7 @@ type Records struct {
 	Tokens      []auth.Token
 }
 
-// Target is the database that Import writes to.
+// Target is the database that Plan.Write writes to.
 type Target interface {
 	// ImportRecords writes records in one transaction, keeping their IDs,
 	// and seals the secrets under the target's master key. Unless replace

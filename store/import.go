@@ -13,7 +13,7 @@ import (
 	"github.com/fieldlink/fieldlink/auth"
 )
 
-// Configuration is what ImportConfiguration writes: records with the IDs
+// Configuration is the input of ImportConfiguration: records with the IDs
 // they had in the installation they come from, and secrets in clear text.
 type Configuration struct {
 	Datasources []fieldlink.Datasource
@@ -38,7 +38,7 @@ type ImportOptions struct {
 	Replace bool
 }
 
-// ImportResult says what ImportConfiguration did besides writing the
+// ImportResult reports what ImportConfiguration did besides writing the
 // configuration.
 type ImportResult struct {
 	// Replaced counts the records that Replace deleted.
@@ -52,9 +52,10 @@ type ImportConflict struct {
 	ID   string
 	Name string
 
-	// Reason says what the record shares with the configuration: "same
-	// ID", "same name", "same hash", or empty for a datasource, item, rule
-	// or hook that is in the way only because the database must hold none.
+	// Reason names what the record shares with the configuration: "same
+	// ID", "same name", "same username", "same hash", or empty for a
+	// datasource, item, rule or hook that is in the way only because the
+	// database must contain none.
 	Reason string
 }
 
@@ -94,11 +95,11 @@ func (e *ImportConflictError) Error() string {
 // The secrets are sealed under the database's sealer. Datasource times are
 // kept, or set to now when zero, and datasource health starts empty.
 //
-// The database must hold no datasource, item, rule or hook, and no admin or
-// API token with a username, ID, name or hash of c's; otherwise it fails
+// The database must contain no datasource, item, rule or hook, and no admin
+// or API token with a username, ID, name or hash of c's. Otherwise it fails
 // with an *ImportConflictError, unless opts.Replace is set. Its master key
-// check, when present, must open with the database's sealer, so servers on
-// the database can open the imported secrets; when absent, it is added.
+// check must open with the database's sealer, so that servers on the
+// database can open the imported secrets. A missing check is added.
 // On any failure nothing is written.
 func (db *DB) ImportConfiguration(ctx context.Context, c Configuration, opts ImportOptions) (ImportResult, error) {
 	tx, err := db.db.BeginTx(ctx, nil)

@@ -18,7 +18,7 @@ import (
 )
 
 // SchemaStatus is the schema version of a database beside the newest
-// versions that this binary knows, for fieldlink's tables and for River's.
+// versions that this binary contains, for fieldlink's tables and River's.
 type SchemaStatus struct {
 	// Backend is "sqlite" or "postgres".
 	Backend string

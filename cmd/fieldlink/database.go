@@ -74,8 +74,8 @@ func (s keySource) databaseName() string {
 }
 
 // flags returns the --data and --database flags that name this source
-// again, for the commands a message tells the admin to run next. A
-// PostgreSQL password shows as "xxxxx".
+// again, for the next commands that a message suggests. A PostgreSQL
+// password shows as "xxxxx".
 func (s keySource) flags() string {
 	if s.databaseFlag == "" {
 		return "--data " + s.dataDir

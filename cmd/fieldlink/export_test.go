@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/config"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/store"
@@ -405,5 +406,111 @@ func writeChangedDocument(t *testing.T, from, to string, change func(map[string]
 	}
 	if err := os.WriteFile(to, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// addAccounts creates the admin "ana" and the API token "monitoring" in
+// the data folder.
+func addAccounts(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	db := openDataFolder(t, dir)
+	defer db.Close()
+
+	if err := db.CreateAdmin(ctx, "ana", "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"); err != nil {
+		t.Fatal(err)
+	}
+	token := auth.Token{Name: "monitoring", Scope: auth.ScopeReadOnly, Hash: strings.Repeat("ab", 32), CreatedBy: "admin-token"}
+	if err := db.CreateToken(ctx, &token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestImportConflictsWriteNothing(t *testing.T) {
+	source, _ := newDataFolder(t)
+	fillDataFolder(t, source)
+	addAccounts(t, source)
+	file, keyFile := exportSealed(t, source)
+	env := []string{seal.EnvVar + "=" + seal.EncodeKey(seal.GenerateKey())}
+
+	for _, target := range newBackendTargets(t) {
+		t.Run(target.name, func(t *testing.T) {
+			importArgs := append([]string{"import", "-f", file, "--transport-key-file", keyFile}, target.flags...)
+
+			// A target with one admin of the same name: the import is
+			// rejected before any record is written.
+			mustRunBinary(t, env, append([]string{"migrate"}, target.flags...)...)
+			if out, err := runWithStdin(t, movePassword+"\n", env, append([]string{"admin", "create", "--username", "ana"}, target.flags...)...); err != nil {
+				t.Fatalf("admin create: %v\n%s", err, out)
+			}
+			before := exportPlaintext(t, env, target.flags...)
+			_, stderr, err := runBinary(t, env, importArgs...)
+			if err == nil {
+				t.Fatal("import over an admin of the same name succeeded, want an error")
+			}
+			for _, want := range []string{`admin "ana" (same username)`, "Nothing was written", "--replace"} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("error lacks %q:\n%s", want, stderr)
+				}
+			}
+			ignore := cmpopts.IgnoreFields(config.Document{}, "ID", "ExportedAt")
+			if diff := cmp.Diff(exportPlaintext(t, env, target.flags...), before, ignore); diff != "" {
+				t.Errorf("the rejected import changed the target (-got +want):\n%s", diff)
+			}
+
+			// --replace replaces the admin, and a second import collides
+			// with every record of the first.
+			out := mustRunBinary(t, env, append(importArgs, "--replace")...)
+			if !strings.Contains(out, "Imported 2 datasources, 1 items, 2 rules, 1 hooks, 1 admins and 1 API tokens.") || !strings.Contains(out, "Deleted 1 records") {
+				t.Errorf("import --replace output:\n%s", out)
+			}
+			before = exportPlaintext(t, env, target.flags...)
+			_, stderr, err = runBinary(t, env, importArgs...)
+			if err == nil {
+				t.Fatal("a second import succeeded, want an error")
+			}
+			for _, want := range []string{`datasource "Jira" (ds_`, `, same ID)`, `API token "monitoring" (tk_`} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("error lacks %q:\n%s", want, stderr)
+				}
+			}
+			if diff := cmp.Diff(exportPlaintext(t, env, target.flags...), before, ignore); diff != "" {
+				t.Errorf("the rejected import changed the target (-got +want):\n%s", diff)
+			}
+
+			want := exportPlaintext(t, nil, "--data", source)
+			compareIgnoring := []cmp.Option{ignore, cmpopts.EquateEmpty()}
+			if diff := cmp.Diff(before, want, compareIgnoring...); diff != "" {
+				t.Errorf("the target differs from the source (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestImportRejectsOtherMasterKey(t *testing.T) {
+	source, _ := newDataFolder(t)
+	fillDataFolder(t, source)
+	file, keyFile := exportSealed(t, source)
+	firstKey := []string{seal.EnvVar + "=" + seal.EncodeKey(seal.GenerateKey())}
+	otherKey := []string{seal.EnvVar + "=" + seal.EncodeKey(seal.GenerateKey())}
+
+	for _, target := range newBackendTargets(t) {
+		t.Run(target.name, func(t *testing.T) {
+			importArgs := append([]string{"import", "-f", file, "--transport-key-file", keyFile, "--replace"}, target.flags...)
+			mustRunBinary(t, firstKey, importArgs...)
+			before := exportPlaintext(t, firstKey, target.flags...)
+
+			_, stderr, err := runBinary(t, otherKey, importArgs...)
+			if err == nil {
+				t.Fatal("import under another master key succeeded, want an error")
+			}
+			if !strings.Contains(stderr, "does not open the target database's master key check") {
+				t.Errorf("error does not name the master key check:\n%s", stderr)
+			}
+			ignore := cmpopts.IgnoreFields(config.Document{}, "ID", "ExportedAt")
+			if diff := cmp.Diff(exportPlaintext(t, firstKey, target.flags...), before, ignore); diff != "" {
+				t.Errorf("the rejected import changed the target (-got +want):\n%s", diff)
+			}
+		})
 	}
 }
