@@ -125,11 +125,23 @@ func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*store.DB, 
 	return store.Open(ctx, s.database, sealer, nil)
 }
 
-// createSQLiteFile creates the SQLite file and its folder, readable by the
-// owner only, unless the file exists, as serve does on a first start.
+// createDataDir creates the data folder, owner-only, when the database is
+// its SQLite file or the master keys come from its key file.
+func (s keySource) createDataDir() error {
+	if s.databaseFlag != "" && s.fromEnv() {
+		return nil
+	}
+	if err := os.MkdirAll(s.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data folder %s: %w", s.dataDir, err)
+	}
+	return nil
+}
+
+// createSQLiteFile creates the SQLite file readable by the owner only,
+// unless it exists, as serve does on a first start. Its folder must exist.
 func createSQLiteFile(path string) (created bool, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return false, fmt.Errorf("create the folder of database %s: %w", path, err)
+	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("create database %s: folder %s does not exist: create it first", path, filepath.Dir(path))
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if errors.Is(err, fs.ErrExist) {

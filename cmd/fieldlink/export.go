@@ -175,6 +175,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // openImportTarget opens the database to import into with the master key
 // of its servers, creating a missing SQLite file and key file.
 func openImportTarget(ctx context.Context, source keySource, stderr io.Writer) (*store.DB, error) {
+	if err := source.createDataDir(); err != nil {
+		return nil, err
+	}
 	if !source.postgres() {
 		created, err := createSQLiteFile(source.database)
 		if err != nil {
@@ -182,11 +185,6 @@ func openImportTarget(ctx context.Context, source keySource, stderr io.Writer) (
 		}
 		if created {
 			fmt.Fprintf(stderr, "Created database %s.\n", source.database)
-		}
-	}
-	if !source.fromEnv() {
-		if err := os.MkdirAll(source.dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data folder %s: %w", source.dataDir, err)
 		}
 	}
 

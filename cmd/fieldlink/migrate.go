@@ -16,9 +16,9 @@ const migrateUsage = `Usage: fieldlink migrate [--data DIR] [--database URL] [--
 Applies fieldlink's and River's database migrations to the data folder's
 SQLite file, or to the --database (env FIELDLINK_DATABASE) as for serve,
 prints the schema versions before and after, and exits. serve applies them
-at start too; run migrate to upgrade the schema before a new release
-starts, for example once before several replicas start. A missing SQLite
-file is created. No master key is needed.
+at start too; run a new release's migrate to upgrade the schema before its
+servers start, for example once before several replicas start. A missing
+SQLite file is created. No master key is needed.
 
 With --status it prints the current and the latest known versions and
 changes nothing.
@@ -53,6 +53,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	if !source.postgres() {
+		if source.databaseFlag == "" {
+			if err := source.createDataDir(); err != nil {
+				return err
+			}
+		}
 		if _, err := createSQLiteFile(source.database); err != nil {
 			return err
 		}
