@@ -36,9 +36,12 @@ type Options struct {
 	// Defaults to 8.
 	MaxAttempts int
 
-	// JobTimeout bounds how long one event may be processed. On PostgreSQL
-	// a job left running by a replica that stopped is handed to another
-	// after twice this. Defaults to one minute.
+	// JobTimeout bounds how long one event may be processed: the job's
+	// context ends then. On PostgreSQL, River's rescuer hands a job that a
+	// stopped replica left running to another replica once the job has run
+	// for twice this. In River v0.51.2 the rescuer looks every 30 seconds
+	// and the scheduler releases the retry within 5 more, so the hand-over
+	// takes up to 2×JobTimeout plus about 36 seconds. Defaults to one minute.
 	JobTimeout time.Duration
 
 	// ReclaimRunningJobs makes Start hand jobs that a previous process left

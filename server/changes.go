@@ -12,7 +12,10 @@ import (
 // that any replica changes, until ctx ends. On SQLite it returns at once:
 // the API drops the caches itself on every change it makes.
 func (s *Server) watchChanges(ctx context.Context) {
-	_ = s.db.WatchChanges(ctx, s.forget)
+	_ = s.db.WatchChanges(ctx, func(c store.Change) {
+		s.logger.Debug("configuration change noticed, dropping what was cached for it", "kind", c.Kind, "id", c.ID)
+		s.forget(c)
+	})
 }
 
 // changeForgetter returns the function that drops the cached item results

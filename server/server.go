@@ -52,7 +52,9 @@ type Config struct {
 
 	// JobTimeout bounds how long one ticket event may be processed. On
 	// PostgreSQL, an event whose replica stopped while processing it is
-	// processed by another after twice this. Defaults to one minute.
+	// taken up by another replica 2×JobTimeout to 2×JobTimeout + 36s after
+	// its processing began, as queue.Options.JobTimeout explains. Defaults
+	// to one minute.
 	JobTimeout time.Duration
 
 	// MasterKey is the base64 key that seals secrets at rest, or several
@@ -247,10 +249,11 @@ func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler
 
 	processor := &triage.Processor{Store: s.db, Items: engine, Jira: jira.NewClient(up), Logger: logger}
 	// The embedded database belongs to this process alone, so jobs that
-	// are marked running were left by a process that stopped. The queue
-	// ignores ReclaimRunningJobs on PostgreSQL, which replicas share.
+	// are marked running were left by a process that stopped. On
+	// PostgreSQL another replica may be running them, and only River's
+	// rescuer hands them back, after twice the job timeout.
 	q, err := queue.New(queue.Options{Store: s.db, Processor: processor, Workers: cfg.Workers,
-		JobTimeout: cfg.JobTimeout, ReclaimRunningJobs: true, Logger: logger})
+		JobTimeout: cfg.JobTimeout, ReclaimRunningJobs: s.db.Backend() == "sqlite", Logger: logger})
 	if err != nil {
 		return nil, err
 	}
