@@ -21,8 +21,8 @@ type dialect struct {
 	binaryCollation string
 
 	// nameOrder is the ORDER BY term for a column called name whose
-	// uniqueness ignores case, so that both databases list names in the
-	// same order: byte order after folding the ASCII letters A to Z, and no
+	// uniqueness ignores case. Both databases then list names in the same
+	// order: byte order after folding the ASCII letters A to Z, and no
 	// other letter, to lower case.
 	nameOrder string
 

@@ -67,8 +67,8 @@ func (db *DB) FindDatasource(ctx context.Context, id string) (fieldlink.Datasour
 	return ds, nil
 }
 
-// ListDatasources returns all datasources ordered by name, ignoring case,
-// with their health loaded.
+// ListDatasources returns all datasources ordered by name, ignoring the
+// case of ASCII letters, with their health loaded.
 func (db *DB) ListDatasources(ctx context.Context) ([]fieldlink.Datasource, error) {
 	query := selectDatasources + ` ORDER BY ` + db.d.nameOrder + `, id`
 	return queryList(ctx, db.db, "list datasources", db.scanDatasource, query)

@@ -18,8 +18,8 @@ import (
 // The store's tests form one conformance suite: each test that goes through
 // forEachBackend or forEachDatabase runs as the subtests "sqlite" and
 // "postgres", with the same assertions, so both databases behave alike. A
-// test that checks something only one database has says so where it is
-// declared.
+// test of a feature that only one database has states why in its doc
+// comment.
 
 // TestMain runs up to eight tests at once unless -parallel sets another
 // number. The tests spend most of their time waiting for PostgreSQL to
@@ -59,9 +59,9 @@ func testSealer(t *testing.T) *seal.Sealer {
 }
 
 // newTestDatabase returns the location of a new empty database of the
-// backend, without opening it: the path of a file in a temporary folder for
-// SQLite, or the URL of a fresh database that is dropped when the test ends
-// for PostgreSQL.
+// backend, without opening it. For SQLite it is the path of a file in a
+// temporary folder. For PostgreSQL it is the URL of a fresh database,
+// dropped when the test ends.
 func newTestDatabase(t *testing.T, backend string) string {
 	t.Helper()
 

@@ -79,8 +79,8 @@ func (db *DB) FindHook(ctx context.Context, id string) (fieldlink.Hook, error) {
 	return h, nil
 }
 
-// ListHooks returns all hooks ordered by name, ignoring case, with their
-// secrets opened.
+// ListHooks returns all hooks ordered by name, ignoring the case of ASCII
+// letters, with their secrets opened.
 func (db *DB) ListHooks(ctx context.Context) ([]fieldlink.Hook, error) {
 	query := `SELECT ` + hookColumns + ` FROM hooks ORDER BY ` + db.d.nameOrder + `, id`
 	return queryList(ctx, db.db, "list hooks", db.scanHook, query)

@@ -85,7 +85,8 @@ func (db *DB) FindItemByName(ctx context.Context, name string) (fieldlink.Item, 
 	return it, nil
 }
 
-// ListItems returns all items ordered by name, ignoring case.
+// ListItems returns all items ordered by name, ignoring the case of ASCII
+// letters.
 func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
 	query := `SELECT ` + itemColumns + ` FROM items ORDER BY ` + db.d.nameOrder + `, id`
 	return queryList(ctx, db.db, "list items", scanItem, query)

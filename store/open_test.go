@@ -55,8 +55,9 @@ func TestOpenMissingFolder(t *testing.T) {
 }
 
 // TestOpenBadPostgresURL is the PostgreSQL counterpart of the SQLite path
-// checks: a URL that does not parse, names no server or names a missing
-// database gives an error that says so and never contains the password.
+// checks. A URL that does not parse, names no server or names a missing
+// database gives an error that names the problem and never contains the
+// password.
 func TestOpenBadPostgresURL(t *testing.T) {
 	const password = "pw-Secret-9f3a"
 
@@ -74,7 +75,7 @@ func TestOpenBadPostgresURL(t *testing.T) {
 		database string
 		want     []string
 	}{
-		{"port not a number", "postgres://fieldlink:" + password + "@127.0.0.1:notaport/fieldlink", []string{"open database", "postgres://"}},
+		{"port not a number", "postgres://fieldlink:" + password + "@127.0.0.1:notaport/fieldlink", []string{"does not parse", "invalid port"}},
 		{"unknown sslmode", "postgres://fieldlink:" + password + "@127.0.0.1:5432/fieldlink?sslmode=sometimes", []string{"does not parse", "sslmode"}},
 		{"no server", "postgres://fieldlink:" + password + "@127.0.0.1:1/fieldlink?connect_timeout=5", []string{"127.0.0.1:1", "check that the server runs"}},
 		{"missing database", missingDatabase.String(), []string{"fieldlink_no_such_database", "does not exist"}},
