@@ -174,11 +174,11 @@ func schemaVersion(ctx context.Context, q queryer) (int, error) {
 // is ready on the same file.
 //
 // They run in one transaction, which takes the write lock at BEGIN (see
-// _txlock in dsn). Migrating outside it, two processes opening a new file
-// at once could both find River's tables missing, and the later one
-// failed with "table river_migration already exists". River deprecates
-// MigrateTx because some PostgreSQL migrations cannot share a transaction;
-// SQLite runs every DDL statement in a transaction.
+// _txlock in dsn). Outside one, two processes opening a new file at once
+// can both find River's tables missing, and the later one fails with
+// "table river_migration already exists". River deprecates MigrateTx
+// because some PostgreSQL migrations cannot share a transaction, but SQLite
+// runs every DDL statement in a transaction.
 func (db *DB) migrateRiverSQLite(ctx context.Context) error {
 	migrator, err := rivermigrate.New(riversqlite.New(db.pool), &rivermigrate.Config{Logger: db.logger})
 	if err != nil {
