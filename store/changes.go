@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // changesChannel is the PostgreSQL channel the change triggers notify.
@@ -76,16 +78,13 @@ func (db *DB) WatchChanges(ctx context.Context, fn func(Change)) error {
 // each notification to fn until the connection fails or ctx ends.
 // listening is called once LISTEN is in effect.
 func (db *DB) listenOnce(ctx context.Context, listening func(), fn func(Change)) error {
-	conn, err := db.pgx.Acquire(ctx)
+	// A connection of its own, outside the pool, so listening never takes
+	// one of the pool's connections from the queries.
+	conn, err := pgx.ConnectConfig(ctx, db.pgx.Config().ConnConfig.Copy())
 	if err != nil {
-		return fmt.Errorf("take a connection: %w", err)
+		return fmt.Errorf("connect: %w", err)
 	}
-	// The connection received notifications for this session only, so it
-	// is closed rather than handed back to the pool.
-	defer func() {
-		conn.Conn().Close(context.WithoutCancel(ctx))
-		conn.Release()
-	}()
+	defer conn.Close(context.WithoutCancel(ctx))
 
 	if _, err := conn.Exec(ctx, "LISTEN "+changesChannel); err != nil {
 		return fmt.Errorf("LISTEN %s: %w", changesChannel, err)
@@ -93,7 +92,7 @@ func (db *DB) listenOnce(ctx context.Context, listening func(), fn func(Change))
 	listening()
 
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
