@@ -33,8 +33,9 @@ var changeKinds = map[string]string{
 // WatchChanges calls fn for every committed change to a datasource, item,
 // rule or hook made through any connection to a PostgreSQL database, until
 // ctx ends. It listens on a connection of its own and reconnects when the
-// connection drops; after a reconnection it calls fn with an empty Change,
-// because notifications sent meanwhile are lost. fn runs on the watching
+// connection drops. Each time LISTEN takes effect, at start and after a
+// reconnection, it calls fn with an empty Change, because changes made
+// before were not announced to it. fn runs on the watching
 // goroutine and must not block for long.
 //
 // On SQLite, where one process owns the file and makes every change
@@ -49,13 +50,11 @@ func (db *DB) WatchChanges(ctx context.Context, fn func(Change)) error {
 		maxDelay   = 10 * time.Second
 	)
 	delay := firstDelay
-	first := true
 	for ctx.Err() == nil {
+		// Whatever was cached before LISTEN took effect, at start or
+		// during a reconnection, may be stale.
 		listening := func() {
-			if !first {
-				fn(Change{})
-			}
-			first = false
+			fn(Change{})
 			delay = firstDelay
 		}
 		err := db.listenOnce(ctx, listening, fn)

@@ -25,6 +25,12 @@ import (
 // fixed.
 const migrationLockID int64 = 0x6669656c646c6e6b // "fieldlnk"
 
+// DefaultPoolSize is how many connections a replica's pool opens at most
+// when the URL sets no pool_max_conns: enough for the queue's workers and
+// the API at once. pgx's own default, the greater of 4 and the CPU count,
+// is too small on a small machine and follows the node, not the container.
+const DefaultPoolSize = 10
+
 // openPostgres connects to the PostgreSQL server at rawURL and applies the
 // migrations under an advisory lock.
 func openPostgres(ctx context.Context, rawURL string, sealer *seal.Sealer, logger *slog.Logger) (*DB, error) {
@@ -33,6 +39,9 @@ func openPostgres(ctx context.Context, rawURL string, sealer *seal.Sealer, logge
 	cfg, err := pgxpool.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: the URL does not parse: %s: use postgres://user:password@host:5432/database", name, redactError(err, rawURL))
+	}
+	if !strings.Contains(rawURL, "pool_max_conns") {
+		cfg.MaxConns = DefaultPoolSize
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
