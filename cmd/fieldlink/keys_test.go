@@ -98,31 +98,7 @@ func startServeLoopback(t *testing.T, dataDir string, env ...string) (string, fu
 func callAPI(t *testing.T, method, url string, body any) (int, []byte) {
 	t.Helper()
 
-	var reader io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, url, reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+keysAdminToken)
-	req.Header.Set("Content-Type", "application/json")
-
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, data
+	return callJSON(t, method, url, keysAdminToken, body)
 }
 
 // createSealedRecords creates, through the API, a bearer datasource whose
