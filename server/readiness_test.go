@@ -25,7 +25,7 @@ func startOn(t *testing.T, database string) (*server.Server, *syncBuffer) {
 	logs := &syncBuffer{}
 	srv, err := server.Start(context.Background(), server.Config{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), Database: database, AdminToken: adminToken,
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		MasterKey: testMasterKey, Logger: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

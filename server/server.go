@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -143,6 +144,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// A key file is read again when a value sealed under a key ID it lacked
 	// turns up, so a key rotation by "fieldlink keys rotate" needs no restart.
 	keyFile := filepath.Join(cfg.DataDir, "master.key")
+	if err := requireSharedKey(cfg, keyFile); err != nil {
+		return nil, err
+	}
 	sealer, created, err := seal.LoadSealer(cfg.MasterKey, keyFile)
 	if err != nil {
 		return nil, err
@@ -159,6 +163,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	database := cfg.Database
 	if database == "" {
 		database = filepath.Join(cfg.DataDir, "fieldlink.db")
+	}
+	if !store.IsPostgresURL(database) {
 		if err := createPrivateFile(database); err != nil {
 			return nil, err
 		}
@@ -347,6 +353,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Done returns a channel that receives the serve loop's error when it ends.
 func (s *Server) Done() <-chan error { return s.done }
+
+// requireSharedKey refuses to start on PostgreSQL without a master key
+// given: a key file made up by this replica alone would seal secrets that
+// the other replicas cannot open, and be lost with its data folder.
+func requireSharedKey(cfg Config, keyFile string) error {
+	if cfg.MasterKey != "" || !store.IsPostgresURL(cfg.Database) {
+		return nil
+	}
+	if _, err := os.Stat(keyFile); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("no master key for the PostgreSQL database: every replica must use the same key, so set FIELDLINK_MASTER_KEY on each (for the first replica, create one with \"openssl rand -base64 32\" and keep it safe), or put the same master.key in each data folder (%s)", cfg.DataDir)
+}
 
 // createPrivateFile creates an empty file readable by its owner only, unless
 // it exists, so SQLite (and its WAL and shared-memory files, which take the

@@ -49,26 +49,24 @@ type DB struct {
 	now func() time.Time
 }
 
-// IsPostgresURL reports whether database names a PostgreSQL server (a
-// postgres:// or postgresql:// URL) rather than an SQLite file.
-func IsPostgresURL(database string) bool {
-	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
-}
-
 // Open opens the database named by database, applies fieldlink's
 // migrations and River's, and returns it. A postgres:// or postgresql://
-// URL selects PostgreSQL; anything else is the path of an SQLite file,
-// created when missing. It rejects a database whose schema is newer than
+// URL, or a libpq keyword/value string, selects PostgreSQL; another URL
+// scheme is rejected; anything else is the path of an SQLite file, created
+// when missing. It rejects a database whose schema is newer than
 // this binary's with an error matching ErrSchemaTooNew. sealer seals and
 // opens the secret fields. logger may be nil, which discards logs.
 func Open(ctx context.Context, database string, sealer *seal.Sealer, logger *slog.Logger) (*DB, error) {
 	if sealer == nil {
-		return nil, fmt.Errorf("open database %s: sealer is nil", redactURL(database))
+		return nil, fmt.Errorf("open database %s: sealer is nil", RedactDatabase(database))
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
+	if err := checkDatabaseName(database); err != nil {
+		return nil, err
+	}
 	if IsPostgresURL(database) {
 		return openPostgres(ctx, database, sealer, logger)
 	}
@@ -83,6 +81,10 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 	if strings.Contains(path, "?") {
 		return nil, fmt.Errorf("open database %q: the path contains \"?\", which the SQLite driver reads as the start of parameters: choose a path without it", path)
 	}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("open database %s: it is a folder: give the path of an SQLite file, such as %s, or a postgres:// URL", path, filepath.Join(path, "fieldlink.db"))
+	}
+
 	// SQLite reports a missing folder only as "unable to open database
 	// file", so check it first to say what is wrong.
 	if dir := filepath.Dir(path); dir != "" {

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -25,31 +22,12 @@ import (
 // fixed.
 const migrationLockID int64 = 0x6669656c646c6e6b // "fieldlnk"
 
-// DefaultPoolSize is how many connections a replica's pool opens at most
-// when the URL sets no pool_max_conns: enough for the queue's workers and
-// the API at once. pgx's own default, the greater of 4 and the CPU count,
-// is too small on a small machine and follows the node, not the container.
-const DefaultPoolSize = 10
-
 // openPostgres connects to the PostgreSQL server at rawURL and applies the
 // migrations under an advisory lock.
 func openPostgres(ctx context.Context, rawURL string, sealer *seal.Sealer, logger *slog.Logger) (*DB, error) {
-	name := redactURL(rawURL)
-
-	cfg, err := pgxpool.ParseConfig(rawURL)
+	pool, name, err := connectPostgres(ctx, rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: the URL does not parse: %s: use postgres://user:password@host:5432/database", name, redactError(err, rawURL))
-	}
-	if !strings.Contains(rawURL, "pool_max_conns") {
-		cfg.MaxConns = DefaultPoolSize
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %s", name, redactError(err, rawURL))
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("open database %s: %s: check that the server runs, that the URL names the right host, port, user and database, and that the user may connect", name, redactError(err, rawURL))
+		return nil, err
 	}
 
 	sqlDB := stdlib.OpenDBFromPool(pool)
@@ -124,31 +102,4 @@ func (r pgxRow) Scan(dest ...any) error {
 		return sql.ErrNoRows
 	}
 	return err
-}
-
-// redactURL returns database with the password of a URL replaced, for
-// messages and logs. A path is returned unchanged.
-func redactURL(database string) string {
-	if !IsPostgresURL(database) {
-		return database
-	}
-	u, err := url.Parse(database)
-	if err != nil {
-		return "(a PostgreSQL URL that does not parse)"
-	}
-	return u.Redacted()
-}
-
-// redactError returns err's text with the URL's password taken out, in
-// case the driver quoted it.
-func redactError(err error, rawURL string) string {
-	text := err.Error()
-	u, parseErr := url.Parse(rawURL)
-	if parseErr != nil || u.User == nil {
-		return text
-	}
-	if password, ok := u.User.Password(); ok && password != "" {
-		text = strings.ReplaceAll(text, password, "xxxxx")
-	}
-	return text
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
@@ -54,6 +53,9 @@ func (s SchemaStatus) UpToDate() bool {
 // names it, without applying a migration and without creating a missing
 // SQLite file.
 func ReadSchemaStatus(ctx context.Context, database string) (SchemaStatus, error) {
+	if err := checkDatabaseName(database); err != nil {
+		return SchemaStatus{}, err
+	}
 	if IsPostgresURL(database) {
 		return readPostgresStatus(ctx, database)
 	}
@@ -110,26 +112,18 @@ func readSQLiteStatus(ctx context.Context, path string) (SchemaStatus, error) {
 }
 
 func readPostgresStatus(ctx context.Context, rawURL string) (SchemaStatus, error) {
-	name := redactURL(rawURL)
-	status := SchemaStatus{Backend: postgresDialect.name, Name: name}
+	status := SchemaStatus{Backend: postgresDialect.name, Name: RedactDatabase(rawURL)}
 
 	var err error
 	if status.LatestVersion, err = latestVersion(postgresDialect); err != nil {
 		return status, err
 	}
 
-	cfg, err := pgxpool.ParseConfig(rawURL)
+	pool, name, err := connectPostgres(ctx, rawURL)
 	if err != nil {
-		return status, fmt.Errorf("connect to database %s: the URL does not parse: %s: use postgres://user:password@host:5432/database", name, redactError(err, rawURL))
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return status, fmt.Errorf("connect to database %s: %s", name, redactError(err, rawURL))
+		return status, err
 	}
 	defer pool.Close()
-	if err := pool.Ping(ctx); err != nil {
-		return status, fmt.Errorf("connect to database %s: %s: check that the server runs, that the URL names the right host, port, user and database, and that the user may connect", name, redactError(err, rawURL))
-	}
 
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()

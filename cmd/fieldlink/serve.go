@@ -19,7 +19,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", envOr("FIELDLINK_LISTEN", "127.0.0.1:8080"), "address to serve on (env FIELDLINK_LISTEN)")
 	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
-	database := fs.String("database", envOr("FIELDLINK_DATABASE", ""), "postgres:// URL of a PostgreSQL database that replicas share; empty for the SQLite file in the data folder (env FIELDLINK_DATABASE)")
+	database := fs.String("database", envOr("FIELDLINK_DATABASE", ""), "postgres:// URL of a PostgreSQL database that replicas share, or the path of an SQLite file; empty for fieldlink.db in the data folder (env FIELDLINK_DATABASE)")
 	jobTimeoutText := fs.String("job-timeout", envOr("FIELDLINK_JOB_TIMEOUT", "1m"), "longest time one ticket event may take; on PostgreSQL, an event left by a stopped replica is taken up by another between twice this and twice this plus 40s (env FIELDLINK_JOB_TIMEOUT)")
 	allowLoopback := fs.Bool("allow-loopback", false, "let datasources reach 127.0.0.0/8 and ::1 (off by default)")
 	allowPrivate := fs.Bool("allow-private-networks", false, "let datasources reach private network ranges such as 10.0.0.0/8 (off by default)")
@@ -55,8 +55,8 @@ Flags:
 	}
 
 	jobTimeout, err := time.ParseDuration(*jobTimeoutText)
-	if err != nil || jobTimeout <= 0 {
-		return fmt.Errorf("--job-timeout (env FIELDLINK_JOB_TIMEOUT) is %q: give a positive duration such as 90s or 2m", *jobTimeoutText)
+	if err != nil || jobTimeout < time.Second {
+		return fmt.Errorf("--job-timeout (env FIELDLINK_JOB_TIMEOUT) is %q: give a duration of at least 1s, such as 90s or 2m", *jobTimeoutText)
 	}
 
 	logger, err := newLogger(stderr, *logLevel)
