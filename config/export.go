@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/auth"
 )
 
@@ -31,11 +30,20 @@ func Export(ctx context.Context, stores Stores) (Document, error) {
 		doc.Datasources = append(doc.Datasources, newDatasourceRecord(ds))
 	}
 
-	if doc.Items, err = stores.Items.ListItems(ctx); err != nil {
+	items, err := stores.Items.ListItems(ctx)
+	if err != nil {
 		return Document{}, fmt.Errorf("export items: %w", err)
 	}
-	if doc.Rules, err = stores.Rules.ListRules(ctx); err != nil {
+	for _, it := range items {
+		doc.Items = append(doc.Items, newItemRecord(it))
+	}
+
+	rules, err := stores.Rules.ListRules(ctx)
+	if err != nil {
 		return Document{}, fmt.Errorf("export rules: %w", err)
+	}
+	for _, r := range rules {
+		doc.Rules = append(doc.Rules, newRuleRecord(r))
 	}
 
 	hooks, err := stores.Hooks.ListHooks(ctx)
@@ -85,51 +93,6 @@ func exportAdmins(ctx context.Context, accounts AccountStore) ([]AdminRecord, er
 		})
 	}
 	return records, nil
-}
-
-// newDatasourceRecord moves the datasource's secrets from Auth to Secrets
-// and drops its health, which describes the old installation.
-func newDatasourceRecord(ds fieldlink.Datasource) DatasourceRecord {
-	rec := DatasourceRecord{Datasource: ds}
-	rec.Health = fieldlink.DatasourceHealth{}
-	for name, field := range rec.Auth.SecretFields() {
-		if *field != "" {
-			if rec.Secrets == nil {
-				rec.Secrets = map[string]string{}
-			}
-			rec.Secrets[name] = *field
-		}
-		*field = ""
-	}
-	return rec
-}
-
-// newHookRecord moves the hook's secret from Secret to Secrets.
-func newHookRecord(h fieldlink.Hook) HookRecord {
-	rec := HookRecord{Hook: h}
-	if h.Secret != "" {
-		rec.Secrets = map[string]string{hookSecretName: h.Secret}
-	}
-	rec.Secret = ""
-	return rec
-}
-
-// datasource returns the record as a datasource with its secrets in Auth.
-// The secrets must be open.
-func (rec DatasourceRecord) datasource() fieldlink.Datasource {
-	ds := rec.Datasource
-	for name, field := range ds.Auth.SecretFields() {
-		*field = rec.Secrets[name]
-	}
-	return ds
-}
-
-// hook returns the record as a hook with its secret in Secret. The secrets
-// must be open.
-func (rec HookRecord) hook() fieldlink.Hook {
-	h := rec.Hook
-	h.Secret = rec.Secrets[hookSecretName]
-	return h
 }
 
 // admin returns the record as an admin with its password hash, which is

@@ -18,9 +18,9 @@ type Summary struct {
 	Admins      int
 	Tokens      int
 
-	// Replaced counts the records of the target that Plan.Write deleted
-	// to replace them.
-	Replaced int
+	// Replaced lists the records of the target that Plan.Write deleted,
+	// because the import collided with them.
+	Replaced []Collision
 
 	// SecretsOmitted reports whether the document carried no secrets, so
 	// the admin must enter them again.
@@ -50,11 +50,8 @@ type Plan struct {
 // when they are plaintext or omitted. It reads and writes nothing else, so
 // a bad document is rejected before the target is touched.
 func PlanImport(doc Document, transportKey []byte) (Plan, error) {
-	if doc.Format > FormatVersion {
-		return Plan{}, fieldlink.Errorf(fieldlink.EInvalid, "the document has format version %d, but this fieldlink reads versions up to %d: import it with a newer fieldlink", doc.Format, FormatVersion)
-	}
-	if doc.Format < 1 {
-		return Plan{}, fieldlink.Errorf(fieldlink.EInvalid, "the document has no valid format version (field format is %d): give a file written by fieldlink export", doc.Format)
+	if err := checkFormat(doc.Format); err != nil {
+		return Plan{}, err
 	}
 
 	// OpenSecrets writes into the record slices, which the caller shares.
@@ -99,8 +96,12 @@ func (d *Document) records() (Records, Summary) {
 	for _, rec := range d.Datasources {
 		r.Datasources = append(r.Datasources, rec.datasource())
 	}
-	r.Items = d.Items
-	r.Rules = d.Rules
+	for _, rec := range d.Items {
+		r.Items = append(r.Items, rec.item())
+	}
+	for _, rec := range d.Rules {
+		r.Rules = append(r.Rules, rec.rule())
+	}
 	for _, rec := range d.Hooks {
 		r.Hooks = append(r.Hooks, rec.hook())
 	}
@@ -136,7 +137,7 @@ func validate(doc Document) error {
 			return err
 		}
 		if strings.TrimSpace(rec.Name) == "" {
-			return fieldlink.Errorf(fieldlink.EInvalid, "datasource %s field Name is missing: give the datasource a name", rec.ID)
+			return fieldlink.Errorf(fieldlink.EInvalid, "datasource %s field name is missing: give the datasource a name", rec.ID)
 		}
 	}
 
@@ -146,10 +147,10 @@ func validate(doc Document) error {
 			return err
 		}
 		if strings.TrimSpace(it.Name) == "" {
-			return fieldlink.Errorf(fieldlink.EInvalid, "item %s field Name is missing: give the item a name", it.ID)
+			return fieldlink.Errorf(fieldlink.EInvalid, "item %s field name is missing: give the item a name", it.ID)
 		}
-		if !datasources[it.DatasourceID] {
-			return fieldlink.Errorf(fieldlink.EInvalid, "item %q field DatasourceID names datasource %q, which the document does not contain: add that datasource to the document or point the item at one of its datasources", it.Name, it.DatasourceID)
+		if !datasources[it.Datasource] {
+			return fieldlink.Errorf(fieldlink.EInvalid, "item %q field datasource names datasource %q, which the document does not contain: add that datasource to the document or point the item at one of its datasources", it.Name, it.Datasource)
 		}
 	}
 
@@ -166,10 +167,10 @@ func validate(doc Document) error {
 			return err
 		}
 		if strings.TrimSpace(h.Name) == "" {
-			return fieldlink.Errorf(fieldlink.EInvalid, "hook %s field Name is missing: give the hook a name", h.ID)
+			return fieldlink.Errorf(fieldlink.EInvalid, "hook %s field name is missing: give the hook a name", h.ID)
 		}
-		if h.JiraDatasourceID != "" && !datasources[h.JiraDatasourceID] {
-			return fieldlink.Errorf(fieldlink.EInvalid, "hook %q field JiraDatasourceID names datasource %q, which the document does not contain: add that datasource to the document or point the hook at one of its datasources", h.Name, h.JiraDatasourceID)
+		if h.JiraDatasource != "" && !datasources[h.JiraDatasource] {
+			return fieldlink.Errorf(fieldlink.EInvalid, "hook %q field jiraDatasource names datasource %q, which the document does not contain: add that datasource to the document or point the hook at one of its datasources", h.Name, h.JiraDatasource)
 		}
 	}
 
@@ -210,13 +211,13 @@ func validateAccounts(doc Document) error {
 // accepted.
 func checkID(kind, name string, index int, id string, seen map[string]bool) error {
 	if id == "" {
-		return fieldlink.Errorf(fieldlink.EInvalid, "%s %d (%q) field ID is missing: give a file written by fieldlink export", kind, index+1, name)
+		return fieldlink.Errorf(fieldlink.EInvalid, "%s %d (%q) field id is missing: give a file written by fieldlink export", kind, index+1, name)
 	}
 	if len(id) > maxIDLength || strings.IndexFunc(id, notIDRune) >= 0 {
-		return fieldlink.Errorf(fieldlink.EInvalid, "%s %q field ID %q is invalid: an ID has at most %d letters, digits, \"_\" and \"-\"; give a file written by fieldlink export", kind, name, id, maxIDLength)
+		return fieldlink.Errorf(fieldlink.EInvalid, "%s %q field id %q is invalid: an ID has at most %d letters, digits, \"_\" and \"-\"; give a file written by fieldlink export", kind, name, id, maxIDLength)
 	}
 	if seen[id] {
-		return fieldlink.Errorf(fieldlink.EInvalid, "%s %q field ID %s is used by an earlier %s too: give each %s its own ID", kind, name, id, kind, kind)
+		return fieldlink.Errorf(fieldlink.EInvalid, "%s %q field id %s is used by an earlier %s too: give each %s its own ID", kind, name, id, kind, kind)
 	}
 	seen[id] = true
 	return nil

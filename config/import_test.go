@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/auth"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/google/go-cmp/cmp"
@@ -27,13 +26,13 @@ func testDocument() Document {
 		ID:      "doc1",
 		Secrets: SecretsPlaintext,
 		Datasources: []DatasourceRecord{{
-			Datasource: fieldlink.Datasource{ID: "ds_graph", Name: "Graph", BaseURL: "http://127.0.0.1:9"},
-			Secrets:    map[string]string{"clientSecret": "client-secret"},
+			ID: "ds_graph", Name: "Graph", BaseURL: "http://127.0.0.1:9",
+			Secrets: map[string]string{"clientSecret": "client-secret"},
 		}},
-		Items: []fieldlink.Item{{ID: "it_office", Name: "Office", DatasourceID: "ds_graph", LookupTokenHash: strings.Repeat("0", 64)}},
-		Rules: []fieldlink.Rule{{ID: "ru_paris", Name: "Paris", Condition: `items["Office"] == "Paris"`}},
+		Items: []ItemRecord{{ID: "it_office", Name: "Office", Datasource: "ds_graph", LookupTokenHash: strings.Repeat("0", 64)}},
+		Rules: []RuleRecord{{ID: "ru_paris", Name: "Paris", Condition: `items["Office"] == "Paris"`}},
 		Hooks: []HookRecord{{
-			Hook:    fieldlink.Hook{ID: "hk_intake", Name: "Intake", JiraDatasourceID: "ds_graph"},
+			ID: "hk_intake", Name: "Intake", JiraDatasource: "ds_graph",
 			Secrets: map[string]string{hookSecretName: "hook-secret"},
 		}},
 		Admins: []AdminRecord{{Username: "ana", CreatedAt: created, UpdatedAt: created, Secrets: map[string]string{adminSecretName: passwordHash}}},
@@ -116,12 +115,12 @@ func TestPlanImportRejects(t *testing.T) {
 	}{
 		{"newer format", func(d *Document) { d.Format = FormatVersion + 1 }, "import it with a newer fieldlink"},
 		{"no format", func(d *Document) { d.Format = 0 }, "no valid format version"},
-		{"ID with a slash", func(d *Document) { d.Hooks[0].ID = "../admin" }, `hook "Intake" field ID "../admin" is invalid`},
+		{"ID with a slash", func(d *Document) { d.Hooks[0].ID = "../admin" }, `hook "Intake" field id "../admin" is invalid`},
 		{"long ID", func(d *Document) { d.Items[0].ID = strings.Repeat("a", maxIDLength+1) }, "at most 64"},
-		{"missing ID", func(d *Document) { d.Rules[0].ID = "" }, `rule 1 ("Paris") field ID is missing`},
+		{"missing ID", func(d *Document) { d.Rules[0].ID = "" }, `rule 1 ("Paris") field id is missing`},
 		{"repeated ID", func(d *Document) { d.Rules = append(d.Rules, d.Rules[0]) }, "used by an earlier rule too"},
-		{"unknown datasource", func(d *Document) { d.Items[0].DatasourceID = "ds_missing" }, `names datasource "ds_missing"`},
-		{"blank hook name", func(d *Document) { d.Hooks[0].Name = " " }, "hook hk_intake field Name is missing"},
+		{"unknown datasource", func(d *Document) { d.Items[0].Datasource = "ds_missing" }, `item "Office" field datasource names datasource "ds_missing"`},
+		{"blank hook name", func(d *Document) { d.Hooks[0].Name = " " }, "hook hk_intake field name is missing"},
 		{"repeated admin", func(d *Document) { d.Admins = append(d.Admins, d.Admins[0]) }, `admin "ana" is in the document twice`},
 		{"unknown scope", func(d *Document) { d.Tokens[0].Scope = "root" }, `field scope is "root"`},
 		{"sealed without key", func(d *Document) {
@@ -147,27 +146,34 @@ func TestPlanImportRejects(t *testing.T) {
 }
 
 // targetFunc is a Target whose ImportRecords calls a function.
-type targetFunc func(ctx context.Context, records Records, replace bool) (int, error)
+type targetFunc func(ctx context.Context, records Records, replace bool) ([]Collision, error)
 
-func (f targetFunc) ImportRecords(ctx context.Context, records Records, replace bool) (int, error) {
+func (f targetFunc) ImportRecords(ctx context.Context, records Records, replace bool) ([]Collision, error) {
 	return f(ctx, records, replace)
 }
 
-func TestPlanWriteCountsReplaced(t *testing.T) {
+func TestPlanWriteListsReplaced(t *testing.T) {
 	plan, err := PlanImport(testDocument(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 
+	deleted := []Collision{{Kind: "hook", ID: "hk_intake", Name: "Intake", Reason: "same ID and name"}}
 	var gotReplace bool
-	summary, err := plan.Write(context.Background(), targetFunc(func(_ context.Context, _ Records, replace bool) (int, error) {
+	summary, err := plan.Write(context.Background(), targetFunc(func(_ context.Context, _ Records, replace bool) ([]Collision, error) {
 		gotReplace = replace
-		return 7, nil
+		return deleted, nil
 	}), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !gotReplace || summary.Replaced != 7 || summary.Hooks != 1 || summary.Admins != 1 {
-		t.Errorf("replace passed %v, summary %+v; want replace and 7 replaced, 1 hook, 1 admin", gotReplace, summary)
+	if !gotReplace {
+		t.Error("Write did not pass replace to the target")
+	}
+	if diff := cmp.Diff(summary.Replaced, deleted); diff != "" {
+		t.Errorf("summary.Replaced differs (-got +want):\n%s", diff)
+	}
+	if summary.Hooks != 1 || summary.Admins != 1 {
+		t.Errorf("summary %+v, want 1 hook and 1 admin", summary)
 	}
 }

@@ -41,8 +41,9 @@ type ImportOptions struct {
 // ImportResult reports what ImportConfiguration did besides writing the
 // configuration.
 type ImportResult struct {
-	// Replaced counts the records that Replace deleted.
-	Replaced int
+	// Replaced lists the records that Replace deleted, in the order of
+	// ImportConflictError.Conflicts.
+	Replaced []ImportConflict
 }
 
 // ImportConflict is a record of the database that an import collides with.
@@ -52,11 +53,27 @@ type ImportConflict struct {
 	ID   string
 	Name string
 
-	// Reason names what the record shares with the configuration: "same
-	// ID", "same name", "same username", "same hash", or empty for a
-	// datasource, item, rule or hook that is in the way only because the
-	// database must contain none.
+	// Reason names what the record shares with the configuration, such as
+	// "same ID", "same name", "same ID and name", "same username" or "same
+	// hash". It is ReasonNotInConfiguration for a datasource, item, rule or
+	// hook that is in the way only because the database must contain none.
 	Reason string
+}
+
+// ReasonNotInConfiguration is the Reason of a conflict with a datasource,
+// item, rule or hook that shares nothing with the configuration.
+const ReasonNotInConfiguration = "not in the document"
+
+// sameReason returns "same A", "same A and B" or "same A, B and C" for the
+// shared attributes, or "" for none.
+func sameReason(shared []string) string {
+	switch len(shared) {
+	case 0:
+		return ""
+	case 1:
+		return "same " + shared[0]
+	}
+	return "same " + strings.Join(shared[:len(shared)-1], ", ") + " and " + shared[len(shared)-1]
 }
 
 // ImportConflictError reports that the database holds records that an
@@ -68,6 +85,15 @@ type ImportConflictError struct {
 // maxListedConflicts bounds how many conflicts the error message names.
 const maxListedConflicts = 10
 
+// String returns the conflict as `datasource "Jira" (ds_1, same ID)`, or as
+// `admin "ana" (same username)` when the ID is the name.
+func (c ImportConflict) String() string {
+	if c.ID == "" || c.ID == c.Name {
+		return fmt.Sprintf("%s %q (%s)", c.Kind, c.Name, c.Reason)
+	}
+	return fmt.Sprintf("%s %q (%s, %s)", c.Kind, c.Name, c.ID, c.Reason)
+}
+
 func (e *ImportConflictError) Error() string {
 	var parts []string
 	for i, c := range e.Conflicts {
@@ -75,17 +101,7 @@ func (e *ImportConflictError) Error() string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(e.Conflicts)-i))
 			break
 		}
-		part := fmt.Sprintf("%s %q", c.Kind, c.Name)
-		if c.ID != "" && c.ID != c.Name {
-			part += " (" + c.ID
-			if c.Reason != "" {
-				part += ", " + c.Reason
-			}
-			part += ")"
-		} else if c.Reason != "" {
-			part += " (" + c.Reason + ")"
-		}
-		parts = append(parts, part)
+		parts = append(parts, c.String())
 	}
 	return "the target database already holds records that the import collides with: " + strings.Join(parts, ", ")
 }
@@ -121,9 +137,10 @@ func (db *DB) ImportConfiguration(ctx context.Context, c Configuration, opts Imp
 		if !opts.Replace {
 			return ImportResult{}, &ImportConflictError{Conflicts: conflicts}
 		}
-		if result.Replaced, err = deleteImportConflicts(ctx, tx, conflicts); err != nil {
+		if err := deleteImportConflicts(ctx, tx, conflicts); err != nil {
 			return ImportResult{}, err
 		}
+		result.Replaced = conflicts
 	}
 
 	// Datasources go first, because items and hooks refer to them.
@@ -170,6 +187,19 @@ func (db *DB) checkImportMasterKey(ctx context.Context, tx *txn) error {
 	return nil
 }
 
+// HasMasterKeyCheck reports whether the database holds a master key check,
+// which the first server or import sealed under the master key of the
+// database's servers. An import that would create a new master key must
+// not write into such a database, because its servers could not open
+// what it seals.
+func (db *DB) HasMasterKeyCheck(ctx context.Context) (bool, error) {
+	_, ok, err := readSealedSetting(ctx, db.db, MasterKeyCheckSetting)
+	if err != nil {
+		return false, fmt.Errorf("database %s: %w", db.name, err)
+	}
+	return ok, nil
+}
+
 // findImportConflicts returns every datasource, item, rule and hook of the
 // database, and its admins and API tokens that share a username, ID, name
 // or hash with c's.
@@ -199,13 +229,17 @@ func findImportConflicts(ctx context.Context, tx *txn, c Configuration) ([]Impor
 		UNION ALL SELECT 'rule', id, name FROM rules
 		UNION ALL SELECT 'hook', id, name FROM hooks`
 	conflicts, err := scanImportConflicts(ctx, tx, query, func(kind, id, name string) (string, bool) {
-		switch {
-		case ids[kind+":"+id]:
-			return "same ID", true
-		case kind != "rule" && names[kind+":"+asciiLower(name)]:
-			return "same name", true
+		var shared []string
+		if ids[kind+":"+id] {
+			shared = append(shared, "ID")
 		}
-		return "", true
+		if kind != "rule" && names[kind+":"+asciiLower(name)] {
+			shared = append(shared, "name")
+		}
+		if len(shared) == 0 {
+			return ReasonNotInConfiguration, true
+		}
+		return sameReason(shared), true
 	})
 	if err != nil {
 		return nil, err
@@ -242,13 +276,17 @@ func findImportConflicts(ctx context.Context, tx *txn, c Configuration) ([]Impor
 		if err := rows.Scan(&id, &name, &hash); err != nil {
 			return nil, fmt.Errorf("import: read the API tokens: %w", err)
 		}
-		switch {
-		case tokenIDs[id]:
-			tokens = append(tokens, ImportConflict{Kind: "API token", ID: id, Name: name, Reason: "same ID"})
-		case tokenNames[name]:
-			tokens = append(tokens, ImportConflict{Kind: "API token", ID: id, Name: name, Reason: "same name"})
-		case tokenHashes[hash]:
-			tokens = append(tokens, ImportConflict{Kind: "API token", ID: id, Name: name, Reason: "same hash"})
+		var shared []string
+		for _, match := range []struct {
+			attribute string
+			found     bool
+		}{{"ID", tokenIDs[id]}, {"name", tokenNames[name]}, {"hash", tokenHashes[hash]}} {
+			if match.found {
+				shared = append(shared, match.attribute)
+			}
+		}
+		if len(shared) > 0 {
+			tokens = append(tokens, ImportConflict{Kind: "API token", ID: id, Name: name, Reason: sameReason(shared)})
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -287,9 +325,9 @@ func scanImportConflicts(ctx context.Context, tx *txn, query string, classify fu
 }
 
 // deleteImportConflicts deletes the conflicting records, hooks and items
-// before the datasources they use, and returns how many it deleted. The
-// datasources' health rows and the admins' sessions go with them.
-func deleteImportConflicts(ctx context.Context, tx *txn, conflicts []ImportConflict) (int, error) {
+// before the datasources they use. The datasources' health rows and the
+// admins' sessions go with them.
+func deleteImportConflicts(ctx context.Context, tx *txn, conflicts []ImportConflict) error {
 	statements := map[string]string{
 		"hook":       `DELETE FROM hooks WHERE id = ?`,
 		"rule":       `DELETE FROM rules WHERE id = ?`,
@@ -299,19 +337,17 @@ func deleteImportConflicts(ctx context.Context, tx *txn, conflicts []ImportConfl
 		"API token":  `DELETE FROM api_tokens WHERE id = ?`,
 	}
 
-	count := 0
 	for _, kind := range []string{"hook", "rule", "item", "datasource", "admin", "API token"} {
 		for _, c := range conflicts {
 			if c.Kind != kind {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, statements[kind], c.ID); err != nil {
-				return 0, fmt.Errorf("import: delete %s %q (%s) to replace it: %w", c.Kind, c.Name, c.ID, err)
+				return fmt.Errorf("import: delete %s %q (%s) to replace it: %w", c.Kind, c.Name, c.ID, err)
 			}
-			count++
 		}
 	}
-	return count, nil
+	return nil
 }
 
 // insertImportedConfiguration inserts the datasources, items, rules and

@@ -58,16 +58,18 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	// admin list prints the database on standard error, so that its
+	// standard output contains only the admins.
 	source := newKeySource(*f.data, *f.database)
 	switch args[0] {
 	case "create":
-		return withAdminDB(ctx, source, func(db *store.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, source, stdout, func(db *store.DB) error { return adminCreate(ctx, db, username, stdout, stderr) })
 	case "list":
-		return withAdminDB(ctx, source, func(db *store.DB) error { return adminList(ctx, db, stdout) })
+		return withAdminDB(ctx, source, stderr, func(db *store.DB) error { return adminList(ctx, db, stdout) })
 	case "delete":
-		return withAdminDB(ctx, source, func(db *store.DB) error { return adminDelete(ctx, db, username, stdout) })
+		return withAdminDB(ctx, source, stdout, func(db *store.DB) error { return adminDelete(ctx, db, username, stdout) })
 	case "password":
-		return withAdminDB(ctx, source, func(db *store.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
+		return withAdminDB(ctx, source, stdout, func(db *store.DB) error { return adminPassword(ctx, db, username, stdout, stderr) })
 	}
 	return fmt.Errorf("unknown admin command %q: use create, list, delete or password (see \"fieldlink admin -h\")", args[0])
 }
@@ -112,9 +114,9 @@ func (f adminFlags) username(positional []string) (string, error) {
 	return name, nil
 }
 
-// withAdminDB opens the source's database with its master keys, runs fn
-// and closes it.
-func withAdminDB(ctx context.Context, source keySource, fn func(*store.DB) error) error {
+// withAdminDB opens the source's database with its master keys, prints
+// which database it opened on w, runs fn and closes it.
+func withAdminDB(ctx context.Context, source keySource, w io.Writer, fn func(*store.DB) error) error {
 	keys, err := source.keys()
 	if err != nil {
 		return err
@@ -128,6 +130,8 @@ func withAdminDB(ctx context.Context, source keySource, fn func(*store.DB) error
 		return err
 	}
 	defer db.Close()
+
+	source.printDatabase(w)
 	return fn(db)
 }
 

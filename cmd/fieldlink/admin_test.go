@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,9 +40,12 @@ func TestAdminCreateAndSignIn(t *testing.T) {
 		t.Errorf("second admin create: error %v, output %q; want a conflict", err, out)
 	}
 
-	out, err = runWithStdin(t, "", nil, "admin", "list", "--data", dataDir)
-	if err != nil || !strings.HasPrefix(out, "ana\t") {
-		t.Errorf("admin list: error %v, output %q; want ana", err, out)
+	stdout, stderr, err := runBinary(t, nil, "admin", "list", "--data", dataDir)
+	if err != nil || !strings.HasPrefix(stdout, "ana\t") {
+		t.Errorf("admin list: error %v, output %q; want ana", err, stdout)
+	}
+	if want := "Database: " + filepath.Join(dataDir, "fieldlink.db") + " (SQLite"; !strings.HasPrefix(stderr, want) {
+		t.Errorf("admin list: standard error %q, want it to start with %q", stderr, want)
 	}
 
 	status, _ := callSession(t, base, `{"username":"ana","password":"correct horse battery"}`)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -73,6 +74,52 @@ func (s keySource) databaseName() string {
 	return redactDatabase(s.database)
 }
 
+// backend returns "PostgreSQL" or "SQLite".
+func (s keySource) backend() string {
+	if s.postgres() {
+		return "PostgreSQL"
+	}
+	return "SQLite"
+}
+
+// describe returns the database for a sentence, such as "SQLite database
+// /var/lib/fieldlink/fieldlink.db".
+func (s keySource) describe() string {
+	return s.backend() + " database " + s.databaseName()
+}
+
+// printDatabase prints the line that names the database a command works
+// on, so that a command run without FIELDLINK_DATABASE on a host that moved
+// to PostgreSQL shows at once that it used the old SQLite file.
+func (s keySource) printDatabase(w io.Writer) {
+	fmt.Fprintf(w, "Database: %s (%s)\n", s.databaseName(), s.databaseOrigin())
+}
+
+// databaseOrigin returns the backend, and for the data folder's SQLite file
+// why that file was chosen.
+func (s keySource) databaseOrigin() string {
+	if s.databaseFlag == "" {
+		return "SQLite, the file in --data, because --database and FIELDLINK_DATABASE are empty"
+	}
+	return s.backend()
+}
+
+// checkPath rejects an SQLite path that is a folder, which SQLite would
+// report only as "unable to open database file".
+func (s keySource) checkPath() error {
+	if s.postgres() {
+		return nil
+	}
+	info, err := os.Stat(s.database)
+	if err != nil || !info.IsDir() {
+		return nil
+	}
+	if s.databaseFlag == "" {
+		return fmt.Errorf("database %s is a folder, not an SQLite file: move it away, or give the database with --database", s.database)
+	}
+	return fmt.Errorf("--database %s is a folder: --database (env FIELDLINK_DATABASE) takes the path of an SQLite file, such as %s, or a postgres:// URL", s.database, filepath.Join(s.database, "fieldlink.db"))
+}
+
 // flags returns the --data and --database flags that name this source
 // again, for the next commands that a message suggests. A PostgreSQL
 // password shows as "xxxxx".
@@ -102,6 +149,9 @@ func (s keySource) keys() ([][]byte, error) {
 // nothing: a missing SQLite file, or a PostgreSQL database without
 // fieldlink's tables, means a wrong --data or --database.
 func (s keySource) openDB(ctx context.Context, sealer *seal.Sealer) (*store.DB, error) {
+	if err := s.checkPath(); err != nil {
+		return nil, err
+	}
 	if s.postgres() {
 		status, err := store.ReadSchemaStatus(ctx, s.database)
 		if err != nil {

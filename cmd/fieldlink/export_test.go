@@ -144,14 +144,14 @@ func configByName(t *testing.T, dir string) config.Document {
 	}
 	for i := range doc.Items {
 		doc.Items[i].ID = ""
-		doc.Items[i].DatasourceID = names[doc.Items[i].DatasourceID]
+		doc.Items[i].Datasource = names[doc.Items[i].Datasource]
 	}
 	for i := range doc.Rules {
 		doc.Rules[i].ID = ""
 	}
 	for i := range doc.Hooks {
 		doc.Hooks[i].ID = ""
-		doc.Hooks[i].JiraDatasourceID = names[doc.Hooks[i].JiraDatasourceID]
+		doc.Hooks[i].JiraDatasource = names[doc.Hooks[i].JiraDatasource]
 	}
 	doc.ID, doc.ExportedAt = "", doc.ExportedAt.Truncate(0)
 	return doc
@@ -189,7 +189,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Errorf("import summary = %q, want the counts", stdout)
 	}
 
-	ignore := cmpopts.IgnoreFields(fieldlink.Datasource{}, "CreatedAt", "UpdatedAt")
+	ignore := cmpopts.IgnoreFields(config.DatasourceRecord{}, "CreatedAt", "UpdatedAt")
 	if diff := cmp.Diff(configByName(t, target), configByName(t, source), ignore, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(config.Document{}, "ExportedAt")); diff != "" {
 		t.Errorf("imported configuration differs (-got +want):\n%s", diff)
 	}
@@ -298,7 +298,7 @@ func TestImportRejects(t *testing.T) {
 	brokenRefFile := filepath.Join(t.TempDir(), "broken.json")
 	writeChangedDocument(t, file, newerFile, func(doc map[string]any) { doc["format"] = config.FormatVersion + 1 })
 	writeChangedDocument(t, file, brokenRefFile, func(doc map[string]any) {
-		doc["items"].([]any)[0].(map[string]any)["DatasourceID"] = "ds_missing"
+		doc["items"].([]any)[0].(map[string]any)["datasource"] = "ds_missing"
 	})
 
 	tests := []struct {
@@ -310,8 +310,8 @@ func TestImportRejects(t *testing.T) {
 		{"missing key file", []string{"-f", file, "--transport-key-file", filepath.Join(t.TempDir(), "none.key")}, "does not exist"},
 		{"no key file", []string{"-f", file}, "--transport-key-file"},
 		{"newer format", []string{"-f", newerFile, "--transport-key-file", keyFile}, fmt.Sprintf("format version %d", config.FormatVersion+1)},
-		{"unknown datasource", []string{"-f", brokenRefFile, "--transport-key-file", keyFile}, `item "Reporter office" field DatasourceID names datasource "ds_missing"`},
-		{"non-empty target", []string{"-f", file, "--transport-key-file", keyFile, "--data", source}, `the target database already holds records that the import collides with: datasource "Jira" (ds_`},
+		{"unknown datasource", []string{"-f", brokenRefFile, "--transport-key-file", keyFile}, `item "Reporter office" field datasource names datasource "ds_missing"`},
+		{"non-empty target", []string{"-f", file, "--transport-key-file", keyFile, "--data", source}, "the target already contains 6 records that the import collides with:\n  datasource \"Jira\" (ds_"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -349,8 +349,7 @@ func TestImportUndoesFailedWrite(t *testing.T) {
 		for k, v := range hooks[0].(map[string]any) {
 			second[k] = v
 		}
-		second["ID"] = "hk_second"
-		second["SealedSecrets"] = nil
+		second["id"] = "hk_second"
 		delete(second, "sealedSecrets")
 		doc["hooks"] = append(hooks, second)
 	})
@@ -461,7 +460,7 @@ func TestImportConflictsWriteNothing(t *testing.T) {
 			// --replace replaces the admin, and a second import collides
 			// with every record of the first.
 			out := mustRunBinary(t, env, append(importArgs, "--replace")...)
-			if !strings.Contains(out, "Imported 2 datasources, 1 items, 2 rules, 1 hooks, 1 admins and 1 API tokens.") || !strings.Contains(out, "Deleted 1 records") {
+			if !strings.Contains(out, "Imported 2 datasources, 1 items, 2 rules, 1 hooks, 1 admins and 1 API tokens.") || !strings.Contains(out, "\n  replaced admin \"ana\" (same username)\n") {
 				t.Errorf("import --replace output:\n%s", out)
 			}
 			before = exportPlaintext(t, env, target.flags...)
@@ -469,7 +468,7 @@ func TestImportConflictsWriteNothing(t *testing.T) {
 			if err == nil {
 				t.Fatal("a second import succeeded, want an error")
 			}
-			for _, want := range []string{`datasource "Jira" (ds_`, `, same ID)`, `API token "monitoring" (tk_`} {
+			for _, want := range []string{"\n  datasource \"Jira\" (ds_", ", same ID and name)\n", "\n  API token \"monitoring\" (tk_"} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("error lacks %q:\n%s", want, stderr)
 				}

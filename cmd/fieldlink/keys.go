@@ -155,7 +155,7 @@ func runKeysReseal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	count, err := resealAll(ctx, source, sealer)
+	count, err := resealAll(ctx, source, sealer, stdout)
 	if err != nil {
 		return err
 	}
@@ -208,6 +208,7 @@ func rotateKeyFile(ctx context.Context, source keySource, newKeyText string, std
 		return err
 	}
 	defer db.Close()
+	source.printDatabase(stdout)
 
 	// Every stored value must open with the keys in the file before the
 	// file changes, so a rotation never starts on a database it cannot
@@ -275,7 +276,7 @@ func rotateEnvKey(ctx context.Context, source keySource, newKeyText, newKeyID st
 	if err != nil {
 		return err
 	}
-	count, err := resealAll(ctx, source, sealer)
+	count, err := resealAll(ctx, source, sealer, stdout)
 	if err != nil {
 		return err
 	}
@@ -339,6 +340,7 @@ func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) erro
 		return err
 	}
 	defer db.Close()
+	source.printDatabase(stdout)
 
 	counts, err := db.CountSealedByKeyID(ctx)
 	if err != nil {
@@ -362,13 +364,15 @@ func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) erro
 	return nil
 }
 
-// resealAll re-seals every stored value under the ring's newest key.
-func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer) (int, error) {
+// resealAll re-seals every stored value under the ring's newest key,
+// printing the database it opened on w.
+func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer, w io.Writer) (int, error) {
 	db, err := source.openDB(ctx, sealer)
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
+	source.printDatabase(w)
 
 	if err := checkKeysKnown(ctx, db, sealer, source); err != nil {
 		return 0, err

@@ -21,7 +21,9 @@ servers start, for example once before several replicas start. A missing
 SQLite file is created. No master key is needed.
 
 With --status it prints the current and the latest known versions and
-changes nothing.
+changes nothing. SQLite and PostgreSQL number their migrations apart, so
+one release shows other versions on each: compare a database only with
+the latest known version that migrate prints for it.
 
 A database that a newer fieldlink migrated fails with exit code 1: run that
 release or a later one.
@@ -43,12 +45,15 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	source := newKeySource(*data, *database)
+	if err := source.checkPath(); err != nil {
+		return err
+	}
 	before, err := store.ReadSchemaStatus(ctx, source.database)
 	if err != nil {
 		return err
 	}
 	if *statusOnly || before.TooNew() {
-		printSchemaStatus(stdout, before)
+		printSchemaStatus(stdout, source, before)
 		return schemaTooNewError(before)
 	}
 
@@ -80,15 +85,16 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	printMigration(stdout, before, after)
+	printMigration(stdout, source, before, after)
 	return nil
 }
 
 // printSchemaStatus prints the versions of a database and what to do.
-func printSchemaStatus(w io.Writer, s store.SchemaStatus) {
-	printDatabaseLine(w, s)
+func printSchemaStatus(w io.Writer, source keySource, s store.SchemaStatus) {
+	printDatabaseLine(w, source, s)
 	fmt.Fprintf(w, "fieldlink schema version: %d (latest known: %d)\n", s.Version, s.LatestVersion)
 	fmt.Fprintf(w, "River schema version: %d (latest known: %d)\n", s.RiverVersion, s.LatestRiverVersion)
+	fmt.Fprintln(w, separateNumbering)
 
 	switch {
 	case s.TooNew():
@@ -101,21 +107,28 @@ func printSchemaStatus(w io.Writer, s store.SchemaStatus) {
 }
 
 // printMigration prints the versions before and after a migration.
-func printMigration(w io.Writer, before, after store.SchemaStatus) {
-	printDatabaseLine(w, before)
+func printMigration(w io.Writer, source keySource, before, after store.SchemaStatus) {
+	printDatabaseLine(w, source, before)
 	fmt.Fprintf(w, "fieldlink schema version: %d before, %d after (latest known: %d)\n", before.Version, after.Version, after.LatestVersion)
 	fmt.Fprintf(w, "River schema version: %d before, %d after (latest known: %d)\n", before.RiverVersion, after.RiverVersion, after.LatestRiverVersion)
+	fmt.Fprintln(w, separateNumbering)
 	if before.Version == after.Version && before.RiverVersion == after.RiverVersion {
 		fmt.Fprintln(w, "Nothing to apply: up to date.")
 	}
 }
 
-func printDatabaseLine(w io.Writer, s store.SchemaStatus) {
+// separateNumbering explains why one release shows other versions on
+// SQLite than on PostgreSQL.
+const separateNumbering = "SQLite and PostgreSQL number their migrations apart, so one release shows other versions on each."
+
+// printDatabaseLine prints which database the versions belong to, as the
+// other offline commands do.
+func printDatabaseLine(w io.Writer, source keySource, s store.SchemaStatus) {
 	note := ""
 	if s.Missing {
-		note = ", the file does not exist yet"
+		note = "; the file does not exist yet"
 	}
-	fmt.Fprintf(w, "Database: %s (%s%s)\n", s.Name, s.Backend, note)
+	fmt.Fprintf(w, "Database: %s (%s%s)\n", s.Name, source.databaseOrigin(), note)
 }
 
 // schemaTooNewError returns an error matching store.ErrSchemaTooNew when a

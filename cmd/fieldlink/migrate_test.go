@@ -85,6 +85,9 @@ func TestMigrateAndStatus(t *testing.T) {
 			if !strings.Contains(out, "Migrations to apply") {
 				t.Errorf("status of an empty database does not say to migrate:\n%s", out)
 			}
+			if !strings.Contains(out, "SQLite and PostgreSQL number their migrations apart") {
+				t.Errorf("status does not say that the two databases number their migrations apart:\n%s", out)
+			}
 			if target.path != "" {
 				if _, err := os.Stat(target.path); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("migrate --status created %s (stat: %v)", target.path, err)
