@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/store"
@@ -71,7 +71,7 @@ func (s keySource) name() string {
 // databaseName returns the database for messages: the SQLite path, or the
 // PostgreSQL URL without its password.
 func (s keySource) databaseName() string {
-	return redactDatabase(s.database)
+	return store.RedactDatabase(s.database)
 }
 
 // backend returns "PostgreSQL" or "SQLite".
@@ -127,7 +127,13 @@ func (s keySource) flags() string {
 	if s.databaseFlag == "" {
 		return "--data " + s.dataDir
 	}
-	return fmt.Sprintf("--data %s --database %s", s.dataDir, redactDatabase(s.databaseFlag))
+	database := store.RedactDatabase(s.databaseFlag)
+	if strings.ContainsAny(database, " &?") {
+		// A keyword/value string has spaces, and a URL's query has
+		// characters that a shell would take, so the value is quoted.
+		database = "'" + database + "'"
+	}
+	return fmt.Sprintf("--data %s --database %s", s.dataDir, database)
 }
 
 // keys returns the master keys, newest first. Unlike the server it never
@@ -201,17 +207,4 @@ func createSQLiteFile(path string) (created bool, err error) {
 		return false, fmt.Errorf("create database file %s: %w", path, err)
 	}
 	return true, f.Close()
-}
-
-// redactDatabase returns a PostgreSQL URL with its password replaced by
-// "xxxxx", or an SQLite path unchanged.
-func redactDatabase(database string) string {
-	if !store.IsPostgresURL(database) {
-		return database
-	}
-	u, err := url.Parse(database)
-	if err != nil {
-		return "(a PostgreSQL URL that does not parse)"
-	}
-	return u.Redacted()
 }

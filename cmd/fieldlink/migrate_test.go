@@ -249,7 +249,7 @@ func TestOfflineCommandsOnPostgres(t *testing.T) {
 	}
 
 	out = mustRunBinary(t, nil, "keys", "rotate", "--data", dataDir, "--database", pgURL)
-	if !strings.Contains(out, "Re-sealed 4 values under the new key ID") || !strings.Contains(out, "--database postgres://") {
+	if !strings.Contains(out, "Re-sealed 4 values under the new key ID") || !strings.Contains(out, "--database 'postgres://") {
 		t.Errorf("keys rotate on PostgreSQL: output lacks the count or the --database of the next step:\n%s", out)
 	}
 }

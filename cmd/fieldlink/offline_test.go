@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -27,6 +28,20 @@ func withPassword(t *testing.T, database, password string) string {
 	return u.String()
 }
 
+// keywordValue returns the PostgreSQL URL as a libpq keyword/value string
+// with a password, such as "host=127.0.0.1 port=5432 user=postgres
+// password=… dbname=… sslmode=disable".
+func keywordValue(t *testing.T, database, password string) string {
+	t.Helper()
+
+	u, err := url.Parse(database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s sslmode=disable",
+		u.Hostname(), u.Port(), u.User.Username(), password, strings.TrimPrefix(u.Path, "/"))
+}
+
 func TestOfflineCommandsNameDatabase(t *testing.T) {
 	const password = "n0t-Shown-anywhere"
 	env := []string{seal.EnvVar + "=" + seal.EncodeKey(seal.GenerateKey())}
@@ -36,13 +51,15 @@ func TestOfflineCommandsNameDatabase(t *testing.T) {
 
 	sqliteDir := t.TempDir()
 	pgURL := withPassword(t, pgtest.NewDatabase(t), password)
+	keywords := keywordValue(t, pgtest.NewDatabase(t), password)
 	targets := []struct {
 		name  string
 		flags []string
 		want  string
 	}{
 		{"sqlite", []string{"--data", sqliteDir}, "Database: " + filepath.Join(sqliteDir, "fieldlink.db") + " (SQLite, the file in --data, because --database and FIELDLINK_DATABASE are empty)"},
-		{"postgres", []string{"--data", t.TempDir(), "--database", pgURL}, "Database: " + strings.Replace(pgURL, password, "xxxxx", 1) + " (PostgreSQL)"},
+		{"postgres URL", []string{"--data", t.TempDir(), "--database", pgURL}, "Database: " + strings.Replace(pgURL, password, "xxxxx", 1) + " (PostgreSQL)"},
+		{"postgres keyword/value", []string{"--data", t.TempDir(), "--database", keywords}, "Database: " + strings.Replace(keywords, password, "xxxxx", 1) + " (PostgreSQL)"},
 	}
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
