@@ -14,4 +14,7 @@
 // texts Entra ID returned from 2016 to 2025, and Entra ID changes them from
 // time to time. A comment where each error is built marks the few codes and
 // texts that the emulator chose itself.
+//
+// Options.Latency delays every response, so benchmarks can model the round
+// trip to a remote token endpoint. It is off by default.
 package entra

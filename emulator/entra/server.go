@@ -1,12 +1,14 @@
 package entra
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -87,6 +89,11 @@ type Options struct {
 	// which accepts a reused assertion: MSAL.NET has sent one signed
 	// assertion for several requests in a row.
 	RejectReplayedAssertions bool
+
+	// Latency is waited before every response, so benchmarks can model a
+	// token endpoint across a network. The wait ends early when the request
+	// is canceled, and the server then sends nothing. Defaults to none.
+	Latency time.Duration
 
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
@@ -186,21 +193,52 @@ func (s *Server) TokenRequests() int {
 	return int(s.tokenRequests.Load())
 }
 
-// ServeHTTP routes a request to the token endpoint or the error page.
+// ServeHTTP routes a request to the token endpoint or the error page, after
+// Options.Latency.
+// A token request counts in TokenRequests as soon as it arrives, so one
+// canceled during the wait counts too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/error" {
+	tenant, isToken := tokenPathTenant(r.URL.Path)
+	if isToken {
+		s.tokenRequests.Add(1)
+	}
+	if !s.wait(r) {
+		return
+	}
+
+	switch {
+	case isToken:
+		s.serveToken(w, r, tenant)
+	case r.URL.Path == "/error":
 		s.serveErrorPage(w, r)
-		return
-	}
-
-	tenant, ok := tokenPathTenant(r.URL.Path)
-	if !ok {
+	default:
 		http.NotFound(w, r)
-		return
+	}
+}
+
+// wait sleeps for Options.Latency and reports whether the request is still
+// wanted. It uses the real clock, not Options.Now, which tests may hold
+// still.
+func (s *Server) wait(r *http.Request) bool {
+	if s.opts.Latency <= 0 {
+		return true
 	}
 
-	s.tokenRequests.Add(1)
-	s.serveToken(w, r, tenant)
+	// net/http cancels the request's context when the client goes away
+	// only once the body has been read to its end, so the body is read
+	// first, up to one byte past the form limit that serveToken enforces.
+	buffered, _ := io.ReadAll(io.LimitReader(r.Body, maxFormBytes+1))
+	r.Body = io.NopCloser(bytes.NewReader(buffered))
+	ctx := r.Context()
+
+	timer := time.NewTimer(s.opts.Latency)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // tokenPathTenant returns the tenant segment of a "/{tenant}/oauth2/v2.0/token"

@@ -7,6 +7,7 @@
 // the end-to-end tests exercise the same parsing and error handling as with
 // the real service. ThrottleNext, UnavailableNext and FailNext make the next
 // requests fail with 429, 503 or another status and a chosen Retry-After
-// header, to test retries. SampleDirectory returns a made-up directory to
+// header, to test retries. Options.Latency delays every response, to model
+// a remote API in benchmarks. SampleDirectory returns a made-up directory to
 // serve.
 package graph
