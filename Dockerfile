@@ -5,7 +5,8 @@
 # The binary is static (CGO_ENABLED=0: the SQLite driver is pure Go), and the
 # image runs it as user 10001, serving on 0.0.0.0:8080 with the data folder
 # on the volume /var/lib/fieldlink. docs/deploy.md describes how to run it.
-# deploy/deploy_test.go runs the build command below on every test run.
+# go test ./deploy runs the build command below on every test run
+# (deploy/binary_test.go), and deploy/dockerfile_test.go checks this file.
 
 FROM golang:1.26-alpine AS build
 WORKDIR /src

@@ -473,3 +473,27 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestDeployFilesNameExistingFiles(t *testing.T) {
+	// Comments that point to a test or manifest must point to a file that
+	// exists, or a reader looks for it in vain.
+	named := regexp.MustCompile(`\bdeploy/[A-Za-z0-9_./-]+\.(?:go|yaml|service|example)\b`)
+	sources := []string{filepath.Join(repoRoot, "Dockerfile"), unitPath, envFilePath}
+	manifests, err := filepath.Glob(filepath.Join(kubernetesDir, "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources = append(sources, manifests...)
+
+	for _, source := range sources {
+		raw, err := os.ReadFile(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range named.FindAllString(string(raw), -1) {
+			if _, err := os.Stat(filepath.Join(repoRoot, path)); err != nil {
+				t.Errorf("%s names %s, which does not exist", source, path)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +23,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/fieldlink/fieldlink/httpapi"
+	"github.com/fieldlink/fieldlink/internal/pgtest"
 )
 
 // kubernetesDir holds the Kubernetes manifests.
@@ -39,9 +42,12 @@ type manifests struct {
 	services      []*corev1.Service
 	budgets       []*policyv1.PodDisruptionBudget
 	secrets       []*corev1.Secret
+	jobs          []*batchv1.Job
 	kustomization *kustomization
 	// files are the YAML file names, without the folder.
 	files []string
+	// jobFiles are the names of the files that hold a Job.
+	jobFiles map[string]bool
 }
 
 // loadManifests decodes every document of every YAML file in kubernetesDir
@@ -56,7 +62,7 @@ func loadManifests(t *testing.T) *manifests {
 		t.Fatalf("no YAML files in %s", kubernetesDir)
 	}
 
-	m := &manifests{}
+	m := &manifests{jobFiles: map[string]bool{}}
 	for _, name := range names {
 		m.files = append(m.files, filepath.Base(name))
 		docs, err := splitYAML(name)
@@ -64,8 +70,12 @@ func loadManifests(t *testing.T) *manifests {
 			t.Fatal(err)
 		}
 		for i, doc := range docs {
+			jobs := len(m.jobs)
 			if err := m.add(doc); err != nil {
 				t.Errorf("%s, document %d: %v", name, i+1, err)
+			}
+			if len(m.jobs) > jobs {
+				m.jobFiles[filepath.Base(name)] = true
 			}
 		}
 	}
@@ -125,6 +135,10 @@ func (m *manifests) add(doc []byte) error {
 		s := &corev1.Secret{}
 		m.secrets = append(m.secrets, s)
 		target = s
+	case "batch/v1 Job":
+		j := &batchv1.Job{}
+		m.jobs = append(m.jobs, j)
+		target = j
 	case "kustomize.config.k8s.io/v1beta1 Kustomization":
 		m.kustomization = &kustomization{}
 		target = m.kustomization
@@ -259,6 +273,37 @@ func TestKubernetesDeployment(t *testing.T) {
 	}
 }
 
+// secretEnv are the variables that every replica takes from the Secret.
+var secretEnv = []string{"FIELDLINK_MASTER_KEY", "FIELDLINK_ADMIN_TOKEN", "FIELDLINK_DATABASE"}
+
+// checkSecretKeyRef fails the test unless the container takes the variable
+// from the key of the same name in the Secret, and not optionally, so a
+// missing Secret or key stops the pod from starting.
+func checkSecretKeyRef(t *testing.T, where string, c *corev1.Container, secret *corev1.Secret, name string) {
+	t.Helper()
+
+	i := slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == name })
+	if i < 0 {
+		t.Errorf("%s does not set %s", where, name)
+		return
+	}
+	from := c.Env[i].ValueFrom
+	if from == nil || from.SecretKeyRef == nil {
+		t.Errorf("%s sets %s other than from a secretKeyRef", where, name)
+		return
+	}
+	ref := from.SecretKeyRef
+	if ref.Name != secret.Name || ref.Key != name {
+		t.Errorf("%s takes %s from Secret %q key %q, want Secret %q key %q", where, name, ref.Name, ref.Key, secret.Name, name)
+	}
+	if ref.Optional != nil && *ref.Optional {
+		t.Errorf("%s takes %s from an optional key, so a pod would start without it", where, name)
+	}
+	if _, ok := secret.StringData[ref.Key]; !ok {
+		t.Errorf("%s takes %s from key %q, which Secret %s does not have", where, name, ref.Key, secret.Name)
+	}
+}
+
 func TestKubernetesSecret(t *testing.T) {
 	m := loadManifests(t)
 	d, c := m.onlyDeployment(t)
@@ -267,20 +312,67 @@ func TestKubernetesSecret(t *testing.T) {
 	}
 	secret := m.secrets[0]
 
-	for _, name := range []string{"FIELDLINK_MASTER_KEY", "FIELDLINK_ADMIN_TOKEN", "FIELDLINK_DATABASE"} {
+	for _, name := range secretEnv {
 		if _, ok := secret.StringData[name]; !ok {
 			t.Errorf("Secret %s has no %s", secret.Name, name)
 		}
+		checkSecretKeyRef(t, "Deployment "+d.Name, c, secret, name)
 	}
 	for name := range secret.StringData {
 		checkEnvName(t, "Secret "+secret.Name, name)
 	}
 
-	fromSecret := slices.ContainsFunc(c.EnvFrom, func(e corev1.EnvFromSource) bool {
-		return e.SecretRef != nil && e.SecretRef.Name == secret.Name
-	})
-	if !fromSecret {
-		t.Errorf("Deployment %s does not read its environment from Secret %s", d.Name, secret.Name)
+	// envFrom skips a key that is missing or misspelt without a word, so
+	// the Secret is read key by key only.
+	for _, from := range c.EnvFrom {
+		if from.SecretRef != nil {
+			t.Errorf("Deployment %s reads Secret %s with envFrom, which starts the pod even when a key is missing", d.Name, from.SecretRef.Name)
+		}
+	}
+}
+
+func TestKubernetesMigrateJob(t *testing.T) {
+	m := loadManifests(t)
+	_, serve := m.onlyDeployment(t)
+	if len(m.jobs) != 1 || len(m.secrets) != 1 {
+		t.Fatalf("found %d Jobs and %d Secrets, want 1 of each", len(m.jobs), len(m.secrets))
+	}
+	job := m.jobs[0]
+	pod := job.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		t.Fatalf("Job %s has %d containers, want 1", job.Name, len(pod.Containers))
+	}
+	c := &pod.Containers[0]
+
+	if c.Image != serve.Image {
+		t.Errorf("Job image = %q, want the Deployment's %q, so that a release migrates with its own binary", c.Image, serve.Image)
+	}
+	if len(c.Args) == 0 || c.Args[0] != "migrate" {
+		t.Fatalf("Job args = %q, want migrate first", c.Args)
+	}
+	if pod.RestartPolicy != corev1.RestartPolicyNever && pod.RestartPolicy != corev1.RestartPolicyOnFailure {
+		t.Errorf("Job restartPolicy = %q, want Never or OnFailure", pod.RestartPolicy)
+	}
+	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
+		t.Errorf("the Job's pod does not set runAsNonRoot")
+	}
+	checkSecretKeyRef(t, "Job "+job.Name, c, m.secrets[0], "FIELDLINK_DATABASE")
+
+	// The Job's command runs against a real database, with a data folder
+	// that cannot be created, as on a read-only root file system.
+	blocker := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	database := pgtest.NewDatabase(t)
+	cmd := exec.Command(fieldlinkBinary(t), c.Args...)
+	cmd.Env = cleanEnv("FIELDLINK_DATABASE="+database, "FIELDLINK_DATA="+filepath.Join(blocker, "data"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the Job's command %q failed: %v\n%s", c.Args, err, out)
+	}
+	if !strings.Contains(string(out), "(PostgreSQL)") || !strings.Contains(string(out), "after") {
+		t.Errorf("the Job's command did not migrate PostgreSQL:\n%s", out)
 	}
 }
 
@@ -325,16 +417,18 @@ func TestKustomizationListsManifests(t *testing.T) {
 		t.Fatal("no kustomization.yaml")
 	}
 
+	// The examples would replace the real Secret, and a Job runs once per
+	// release, so neither belongs to what every apply applies.
 	var want []string
 	for _, name := range m.files {
-		if name != "kustomization.yaml" && !strings.HasSuffix(name, ".example.yaml") {
+		if name != "kustomization.yaml" && !strings.HasSuffix(name, ".example.yaml") && !m.jobFiles[name] {
 			want = append(want, name)
 		}
 	}
 	got := slices.Sorted(slices.Values(m.kustomization.Resources))
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
-		t.Errorf("kustomization.yaml resources = %q, want %q: every manifest but the examples, so that applying it never replaces the real Secret", got, want)
+		t.Errorf("kustomization.yaml resources = %q, want %q: every manifest but the examples and the Jobs", got, want)
 	}
 }
 

@@ -27,32 +27,48 @@ file.
 
 Commands:
   id       print the key IDs of the master key ring, newest first
-  rotate   add a new master key and seal every stored secret again under it
-  reseal   seal every stored secret again under the newest key of the ring
+  rotate   add a new master key and seal every stored secret again under it,
+           or with --retire-old drop the old keys once no value uses them
+  reseal   seal every stored secret again under the newest key of the ring,
+           for example to finish a rotation whose re-seal step failed
 
-Rotating with master.key, without downtime:
+Which procedure to use:
+  - One server with master.key in its data folder: rotate with master.key.
+  - Several replicas on one PostgreSQL database, or any server whose key is
+    in FIELDLINK_MASTER_KEY (a Kubernetes Secret, an environment file):
+    rotate with FIELDLINK_MASTER_KEY. Replicas in other data folders do not
+    read this host's master.key, and these steps give every replica the new
+    key before a value is sealed under it.
+
+Rotating with master.key, on one host:
   1. fieldlink keys rotate --data DIR
      writes master.key with a new key first and the old keys after it, then
-     seals every secret again under the new key. Running servers on the data
-     folder read the new key from master.key when they meet a value sealed
-     under it.
-  2. When every server runs with the new key (after a restart at the latest):
+     seals every secret again under the new key. A running server on the
+     data folder reads the new key from master.key when it meets a value
+     sealed under it.
+  2. When the server runs with the new key (after a restart at the latest):
      fieldlink keys rotate --retire-old --data DIR
      drops the old keys from master.key, and refuses while a value still
      uses one.
 
-Rotating with FIELDLINK_MASTER_KEY:
-  1. fieldlink keys rotate --data DIR
-     prints a new key (not written anywhere) and the next steps.
-  2. Set FIELDLINK_MASTER_KEY="NEW,OLD" (the new key, a comma and the current
-     value) on every server and restart them, then run
-     fieldlink keys rotate --new-key-id NEW_KEY_ID --data DIR
-     with the same FIELDLINK_MASTER_KEY (the key ID is printed in step 1).
-  3. Set FIELDLINK_MASTER_KEY to the new key alone on every server.
-
-Servers in several data folders that share one PostgreSQL database each
-read their own master.key, so rotate those with FIELDLINK_MASTER_KEY: its
-steps give every server the new key before a value is sealed under it.
+Rotating with FIELDLINK_MASTER_KEY, on several replicas (give --database,
+or FIELDLINK_DATABASE, as the replicas have it):
+  1. fieldlink keys rotate --data DIR --database URL
+     with the current FIELDLINK_MASTER_KEY prints a new key (written
+     nowhere) and its key ID. A key from openssl rand -base64 32 serves
+     too: fieldlink keys id prints its ID once it is in the ring.
+  2. Set FIELDLINK_MASTER_KEY="NEW,OLD" (the new key, a comma and the
+     current value) on every replica and restart them one after another.
+     Change no configuration until every replica runs with both keys.
+  3. With that same FIELDLINK_MASTER_KEY here, run
+     fieldlink keys rotate --new-key-id NEW_KEY_ID --data DIR --database URL
+     It checks that the ring lists the new key first, then seals every
+     stored value again under it.
+  4. With that same FIELDLINK_MASTER_KEY, run
+     fieldlink keys rotate --retire-old --data DIR --database URL
+     which checks that no stored value uses the old key. Then set
+     FIELDLINK_MASTER_KEY to the new key alone on every replica and
+     restart them.
 
 Flags:
 `
@@ -282,7 +298,8 @@ func rotateEnvKey(ctx context.Context, source keySource, newKeyText, newKeyID st
 	}
 
 	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
-	fmt.Fprintf(stdout, "Every value now opens with the new key alone. Once every server runs with it first, set %s on every server to the new key alone (key ID %s).\n", seal.EnvVar, seal.KeyID(newKey))
+	fmt.Fprintf(stdout, "Every value now opens with the new key alone. Check it with `fieldlink keys rotate --retire-old %s`, with the same %s, then set %s on every server to the new key alone (key ID %s) and restart them.\n",
+		source.flags(), seal.EnvVar, seal.EnvVar, seal.KeyID(newKey))
 	return nil
 }
 
@@ -299,11 +316,13 @@ func printEnvSteps(w io.Writer, source keySource, newKey string, keys [][]byte) 
 	}
 
 	fmt.Fprintf(w, "Next steps:\n")
-	fmt.Fprintf(w, "  1. On every server, set %s to the new key, a comma and the current value (%s), and restart it:\n", seal.EnvVar, keyIDList(ids))
+	fmt.Fprintf(w, "  1. On every server, set %s to the new key, a comma and the current value (%s), and restart them one after another:\n", seal.EnvVar, keyIDList(ids))
 	fmt.Fprintf(w, "     %s=\"%s,$%s\"\n", seal.EnvVar, keyText, seal.EnvVar)
 	fmt.Fprintf(w, "  2. With that same value in %s here, run:\n", seal.EnvVar)
 	fmt.Fprintf(w, "     fieldlink keys rotate --new-key-id %s %s\n", newKeyIDText(newKey), source.flags())
-	fmt.Fprintf(w, "  3. Then set %s to the new key alone on every server.\n", seal.EnvVar)
+	fmt.Fprintf(w, "  3. With that same value, check that no stored value uses the old key:\n")
+	fmt.Fprintf(w, "     fieldlink keys rotate --retire-old %s\n", source.flags())
+	fmt.Fprintf(w, "     Then set %s to the new key alone on every server and restart them.\n", seal.EnvVar)
 }
 
 // newKeyIDText returns the key ID of a printed new key, or a placeholder.

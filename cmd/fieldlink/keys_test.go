@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -454,5 +456,56 @@ func TestKeysRejectsMissingData(t *testing.T) {
 	}
 	if !strings.Contains(out, "no database at "+filepath.Join(dataDir, "fieldlink.db")) {
 		t.Errorf("error does not name the missing database:\n%s", out)
+	}
+}
+
+// keysCommandPattern matches a keys command in a text, with its flags.
+var keysCommandPattern = regexp.MustCompile(`fieldlink keys (id|rotate|reseal)((?: --[a-z-]+(?: [A-Z_]+\b)?)*)`)
+
+// keysCommands returns the keys commands in text, without --data and
+// --database, whose values depend on the installation.
+func keysCommands(text string) []string {
+	seen := map[string]bool{}
+	for _, m := range keysCommandPattern.FindAllStringSubmatch(text, -1) {
+		var flags []string
+		for _, flag := range strings.Fields(m[2]) {
+			if strings.HasPrefix(flag, "--") && flag != "--data" && flag != "--database" {
+				flags = append(flags, flag)
+			}
+		}
+		seen[strings.Join(append([]string{m[1]}, flags...), " ")] = true
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// between returns the part of text from the first start to the next end.
+func between(t *testing.T, text, start, end string) string {
+	t.Helper()
+
+	_, rest, ok := strings.Cut(text, start)
+	if !ok {
+		t.Fatalf("text lacks %q", start)
+	}
+	part, _, ok := strings.Cut(rest, end)
+	if !ok {
+		t.Fatalf("text lacks %q after %q", end, start)
+	}
+	return part
+}
+
+func TestKeysHelpMatchesDeployGuide(t *testing.T) {
+	guide, err := os.ReadFile(filepath.Join("..", "..", "docs", "deploy.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	guideSteps := between(t, string(guide), "1. Create a new key", "`fieldlink keys reseal` seals")
+	helpSteps := between(t, keysUsage, "Rotating with FIELDLINK_MASTER_KEY", "Flags:")
+
+	got, want := keysCommands(guideSteps), keysCommands(helpSteps)
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("docs/deploy.md and keys -h name other commands for a rotation with FIELDLINK_MASTER_KEY (-guide +help):\n%s", diff)
+	}
+	if !slices.Contains(want, "rotate --new-key-id") || !slices.Contains(want, "rotate --retire-old") {
+		t.Errorf("keys -h rotation steps = %q, want rotate --new-key-id and rotate --retire-old", want)
 	}
 }
