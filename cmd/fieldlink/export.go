@@ -48,10 +48,11 @@ Every secret is sealed again under the target's master key: from
 FIELDLINK_MASTER_KEY, or else from master.key in the data folder, which
 must be the key of the servers that use the target. Replicas that share a
 PostgreSQL database need FIELDLINK_MASTER_KEY set here as on them; for a
-key file with one key, FIELDLINK_MASTER_KEY=$(cat master.key) works. When
-neither exists, a new key file is created, but only for a database that has
-no master key yet: a database whose servers sealed secrets under another key
-is rejected before anything is created.
+key file with one key, FIELDLINK_MASTER_KEY=$(cat master.key) works. On
+PostgreSQL the import creates no key. On SQLite, when neither exists, a new
+key file is created, but only for a database that has no master key yet: a
+database whose servers sealed secrets under another key is rejected before
+anything is created.
 
 The import writes everything in one transaction, or nothing, and a failed
 import removes the data folder, SQLite file and key file that it created.
@@ -193,9 +194,6 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if target.createdKeyFile != "" {
 		fmt.Fprintf(stderr, "Created master key file %s. Back it up with the database; every server on this database needs this key.\n", source.keyFile)
-		if source.postgres() {
-			fmt.Fprintf(stderr, "Replicas in other data folders need it too: set FIELDLINK_MASTER_KEY=$(cat %s) on every replica.\n", source.keyFile)
-		}
 	}
 	printImportSummary(stdout, plan.Records, doc, summary)
 	return nil
@@ -235,6 +233,9 @@ type importTarget struct {
 // beside a database whose servers use another one.
 func openImportTarget(ctx context.Context, source keySource) (*importTarget, error) {
 	if err := source.checkPath(); err != nil {
+		return nil, err
+	}
+	if err := checkSharedKey(source); err != nil {
 		return nil, err
 	}
 
@@ -286,6 +287,20 @@ func openImportTarget(ctx context.Context, source keySource) (*importTarget, err
 	}
 	t.createdKeyFile = source.keyFile
 	return t, nil
+}
+
+// checkSharedKey rejects an import into PostgreSQL that would create a
+// master key of its own, as serve does: every replica must use one key,
+// which a key file new in this data folder is not.
+func checkSharedKey(source keySource) error {
+	if !source.postgres() || source.fromEnv() {
+		return nil
+	}
+	if _, err := os.Stat(source.keyFile); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("no master key for %s: %s is not set and %s does not exist, so nothing was imported. Every server on the database must use one key: set %s here as on the servers (for a key file with one key: %s=$(cat master.key)), or for a new installation create one with \"openssl rand -base64 32\" and set it on every server too",
+		source.describe(), seal.EnvVar, source.keyFile, seal.EnvVar, seal.EnvVar)
 }
 
 // createDataDir creates the data folder, owner-only, when the database is

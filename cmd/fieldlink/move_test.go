@@ -365,16 +365,31 @@ func TestMoveSQLiteToPostgresAndBack(t *testing.T) {
 	addEverySecretDatasource(t, sourceDir)
 	source := exportPlaintext(t, nil, "--data", sourceDir)
 
-	// To PostgreSQL, with a master key of its own.
+	// To PostgreSQL, with a master key of its own in FIELDLINK_MASTER_KEY,
+	// each command naming its database as docs/migrating-to-postgresql.md
+	// does.
 	pgKey := seal.GenerateKey()
-	pgEnv := []string{seal.EnvVar + "=" + seal.EncodeKey(pgKey), "FIELDLINK_DATABASE=" + pgURL}
+	keyEnv := []string{seal.EnvVar + "=" + seal.EncodeKey(pgKey)}
+	pgEnv := append(keyEnv, "FIELDLINK_DATABASE="+pgURL)
 	document := filepath.Join(t.TempDir(), "installation.json")
 	transportKey := filepath.Join(t.TempDir(), "transport.key")
-	mustRunBinary(t, nil, "export", "--data", sourceDir, "-o", document, "--transport-key-file", transportKey)
+	_, stderr, err := runBinary(t, []string{seal.EnvVar + "="}, "export", "--data", sourceDir, "--database", "", "-o", document, "--transport-key-file", transportKey)
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	if want := "Database: " + filepath.Join(sourceDir, "fieldlink.db") + " (SQLite"; !strings.HasPrefix(stderr, want) {
+		t.Errorf("export does not start with %q:\n%s", want, stderr)
+	}
 	pgDir := t.TempDir()
-	out := mustRunBinary(t, pgEnv, "import", "--data", pgDir, "-f", document, "--transport-key-file", transportKey)
+	out := mustRunBinary(t, keyEnv, "import", "--data", pgDir, "--database", pgURL, "-f", document, "--transport-key-file", transportKey)
+	if want := "Database: " + pgURL + " (PostgreSQL)\n"; !strings.HasPrefix(out, want) {
+		t.Errorf("import output does not start with %q:\n%s", want, out)
+	}
 	if want := "keeps its ID " + inst.hook.ID; !strings.Contains(out, want) {
 		t.Errorf("import output lacks %q:\n%s", want, out)
+	}
+	if _, err := os.Stat(filepath.Join(pgDir, "master.key")); !os.IsNotExist(err) {
+		t.Errorf("the import with FIELDLINK_MASTER_KEY wrote a key file into %s (stat: %v)", pgDir, err)
 	}
 
 	compareInstallations(t, "on PostgreSQL", exportPlaintext(t, pgEnv, "--data", pgDir), source)
@@ -385,9 +400,9 @@ func TestMoveSQLiteToPostgresAndBack(t *testing.T) {
 	// Back to SQLite, in a new data folder whose master key the import
 	// creates.
 	backDocument := filepath.Join(t.TempDir(), "installation.json")
-	mustRunBinary(t, pgEnv, "export", "--data", pgDir, "-o", backDocument, "--transport-key-file", transportKey)
+	mustRunBinary(t, keyEnv, "export", "--data", pgDir, "--database", pgURL, "-o", backDocument, "--transport-key-file", transportKey)
 	backDir := t.TempDir()
-	mustRunBinary(t, nil, "import", "--data", backDir, "-f", backDocument, "--transport-key-file", transportKey)
+	mustRunBinary(t, []string{seal.EnvVar + "="}, "import", "--data", backDir, "--database", "", "-f", backDocument, "--transport-key-file", transportKey)
 
 	backKeys, err := seal.ReadKeyFile(filepath.Join(backDir, "master.key"))
 	if err != nil {

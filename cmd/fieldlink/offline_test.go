@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,7 +181,7 @@ func TestImportWithoutKeyCreatesNoKeyFile(t *testing.T) {
 			if err == nil {
 				t.Fatalf("import without the servers' master key succeeded:\n%s", stdout)
 			}
-			for _, want := range []string{"no master key was given", seal.EnvVar + "=$(cat master.key)"} {
+			for _, want := range []string{"nothing was imported", seal.EnvVar + "=$(cat master.key)"} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("error lacks %q:\n%s", want, stderr)
 				}
@@ -192,6 +193,47 @@ func TestImportWithoutKeyCreatesNoKeyFile(t *testing.T) {
 				t.Errorf("the rejected import left %s behind (stat: %v)", filepath.Join(target.dataDir, "master.key"), err)
 			}
 		})
+	}
+}
+
+func TestImportToPostgresNeedsSharedKey(t *testing.T) {
+	source, _ := newDataFolder(t)
+	fillDataFolder(t, source)
+	document, transportKey := exportSealed(t, source)
+	database := pgtest.NewDatabase(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+
+	// A new PostgreSQL database has no master key check, but its replicas
+	// share one key, which a key file new in this data folder is not.
+	stdout, stderr, err := runBinary(t, []string{seal.EnvVar + "="}, "import", "--data", dataDir, "--database", database, "-f", document, "--transport-key-file", transportKey)
+	if err == nil {
+		t.Fatalf("import into PostgreSQL without a master key succeeded:\n%s", stdout)
+	}
+	for _, want := range []string{"no master key for PostgreSQL database", "nothing was imported", "openssl rand -base64 32"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("error lacks %q:\n%s", want, stderr)
+		}
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the rejected import created %s (stat: %v)", dataDir, err)
+	}
+
+	// A key file with one key serves as FIELDLINK_MASTER_KEY through
+	// $(cat master.key), as the guide says.
+	script := `FIELDLINK_MASTER_KEY=$(cat "$1/master.key") exec "$2" import --data "$3" --database "$4" -f "$5" --transport-key-file "$6"`
+	cmd := exec.Command("sh", "-c", script, "sh", source, binary, dataDir, database, document, transportKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("import with FIELDLINK_MASTER_KEY=$(cat master.key): %v\n%s", err, out)
+	}
+	sourceKeys, err := seal.ReadKeyFile(filepath.Join(source, "master.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sourceEnv := []string{seal.EnvVar + "=" + seal.EncodeKey(sourceKeys[0])}
+	listed := mustRunBinary(t, sourceEnv, "keys", "reseal", "--data", dataDir, "--database", database)
+	if !strings.Contains(listed, "under key ID "+seal.KeyID(sourceKeys[0])) {
+		t.Errorf("keys reseal with the source's key:\n%s", listed)
 	}
 }
 
