@@ -45,6 +45,7 @@ type Engine struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	cache    *pageCache
+	compiled *compiledCache
 	flights  singleflight.Group
 
 	// generations counts the Forget calls per item ID, and epoch the
@@ -76,6 +77,7 @@ func NewEngine(opts Options) *Engine {
 		now:         opts.Now,
 		logger:      opts.Logger,
 		cache:       newPageCache(opts.MaxCacheEntries, opts.Now, opts.Logger),
+		compiled:    newCompiledCache(cacheClock{now: opts.Now}),
 		generations: make(map[string]uint64),
 	}
 }
@@ -100,7 +102,7 @@ func (e *Engine) Evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.D
 // evaluate is Evaluate, with filter saying whether tc.UserInput narrows a
 // select item's options.
 func (e *Engine) evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.Datasource, tc fieldlink.TicketContext, filter bool) (fieldlink.ItemResult, error) {
-	c, err := compileItem(it)
+	c, err := e.compile(it)
 	if err != nil {
 		return fieldlink.ItemResult{}, err
 	}
@@ -127,13 +129,15 @@ func (e *Engine) evaluate(ctx context.Context, it fieldlink.Item, ds fieldlink.D
 	return result, nil
 }
 
-// Forget drops the cached results of the item with itemID, so the next
-// evaluation after the item changed sends a request.
+// Forget drops the cached results and the compiled templates of the item
+// with itemID, so the next evaluation after the item changed sends a
+// request.
 func (e *Engine) Forget(itemID string) {
 	e.mu.Lock()
 	e.generations[itemID]++
 	e.mu.Unlock()
 
+	e.compiled.Invalidate(itemID)
 	for key := range e.cache.Keys() {
 		if key.itemID == itemID {
 			e.cache.Invalidate(key)
@@ -148,7 +152,14 @@ func (e *Engine) ForgetAll() {
 	e.epoch++
 	e.mu.Unlock()
 
+	e.compiled.InvalidateAll()
 	e.cache.InvalidateAll()
+}
+
+// CachedResults returns the number of results in the cache. While other
+// goroutines evaluate items, the number is an estimate.
+func (e *Engine) CachedResults() int {
+	return e.cache.EstimatedSize()
 }
 
 // generation returns the part of an item's cache key that Forget and
