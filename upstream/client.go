@@ -105,18 +105,35 @@ type call struct {
 	header http.Header
 	body   []byte
 
-	// displayURL is target with the datasource's secrets redacted, and host
-	// and path are its parts for logs.
-	displayURL string
-	host       string
-	path       string
+	// redactedURL is target with the datasource's secrets redacted, empty
+	// until displayURL first computes it.
+	redactedURL string
+}
+
+// displayURL returns target with the datasource's secrets redacted, for
+// errors and logs. Redaction runs several regular expressions, so it waits
+// for the first error or log record that needs it.
+func (r *call) displayURL() string {
+	if r.redactedURL == "" {
+		r.redactedURL = outbound.Redact(r.target, secretsOf(r.ds.Auth)...)
+	}
+	return r.redactedURL
 }
 
 // displayURLWithoutQuery returns displayURL without its query, for error
 // messages that should stay short.
 func (r *call) displayURLWithoutQuery() string {
-	before, _, _ := strings.Cut(r.displayURL, "?")
+	before, _, _ := strings.Cut(r.displayURL(), "?")
 	return before
+}
+
+// hostAndPath returns the host and the path of target, for logs.
+func (r *call) hostAndPath() (host, path string) {
+	u, err := url.Parse(r.target)
+	if err != nil {
+		return "", ""
+	}
+	return u.Host, u.Path
 }
 
 // prepare checks ds's health, builds the request's URL and finds the HTTP
@@ -154,10 +171,6 @@ func (c *Client) prepare(ctx context.Context, ds fieldlink.Datasource, req field
 		target:     target,
 		header:     req.Header,
 		body:       req.Body,
-		displayURL: outbound.Redact(target, secretsOf(ds.Auth)...),
-	}
-	if u, err := url.Parse(target); err == nil {
-		r.host, r.path = u.Host, u.Path
 	}
 	return r, nil
 }
@@ -177,9 +190,10 @@ func (c *Client) attempt(ctx context.Context, r *call, timeout time.Duration, tr
 	// Only a fetched token can be replaced. Static credentials would fail
 	// the same way again.
 	if _, fetchesTokens := r.authorizer.(credential.TokenFetcher); resp.Status == http.StatusUnauthorized && fetchesTokens {
+		host, _ := r.hostAndPath()
 		c.logger.Info("API rejected the access token, retrying once with a new token",
 			slog.String("datasource", r.ds.ID),
-			slog.String("host", r.host))
+			slog.String("host", host))
 		r.authorizer.Invalidate()
 		return c.send(ctx, r.ds, r.httpClient, r.authorizer, r.method, r.target, r.header, r.body, trace)
 	}
@@ -201,12 +215,12 @@ func (c *Client) record(ctx context.Context, r *call, resp fieldlink.UpstreamRes
 // send makes one request with httpClient and reads the response body in
 // full. A non-nil trace records the request's phases.
 func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *http.Client, authorizer credential.Authorizer, method, target string, header http.Header, body []byte, trace *requestTrace) (fieldlink.UpstreamResponse, error) {
-	secrets := secretsOf(ds.Auth)
-	displayURL := outbound.Redact(target, secrets...)
+	// Redaction is costly, so only a failure computes the redacted URL.
+	displayURL := func() string { return outbound.Redact(target, secretsOf(ds.Auth)...) }
 
 	httpReq, err := newRequest(ctx, ds, method, target, header, body)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("build request %s %s: %w", method, displayURL, err)
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("build request %s %s: %w", method, displayURL(), err)
 	}
 	if err := authorizer.Authorize(ctx, httpReq); err != nil {
 		return fieldlink.UpstreamResponse{}, err
@@ -222,13 +236,13 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *
 	start := time.Now()
 	resp, err := httpClient.Do(httpReq)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, &roundTripError{err: fmt.Errorf("%s %s: %w", method, displayURL, unwrapURLError(err))}
+		return fieldlink.UpstreamResponse{}, &roundTripError{err: fmt.Errorf("%s %s: %w", method, displayURL(), unwrapURLError(err))}
 	}
 	defer resp.Body.Close()
 
 	respBody, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, displayURL, err)
+		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, displayURL(), err)
 	}
 
 	c.logger.Debug("upstream request",

@@ -70,14 +70,15 @@ func (c *Client) recordFailure(ctx context.Context, ds fieldlink.Datasource, err
 
 // recordResponse records an API response: 401, 403, 429 and server errors
 // as failures, any other status as a success of the credentials.
-func (c *Client) recordResponse(ctx context.Context, ds fieldlink.Datasource, method, displayURL string, resp fieldlink.UpstreamResponse) {
+// displayURL returns the redacted URL that a failure names.
+func (c *Client) recordResponse(ctx context.Context, ds fieldlink.Datasource, method string, displayURL func() string, resp fieldlink.UpstreamResponse) {
 	if c.recorder == nil {
 		return
 	}
 
 	switch status := resp.Status; {
 	case status == http.StatusUnauthorized || status == http.StatusForbidden || status == http.StatusTooManyRequests || status >= 500:
-		apiErr := credential.NewAPIError(method, displayURL, status, resp.Body, secretsOf(ds.Auth)...)
+		apiErr := credential.NewAPIError(method, displayURL(), status, resp.Body, secretsOf(ds.Auth)...)
 		c.recorder.RecordFailure(context.WithoutCancel(ctx), ds, apiErr, false)
 	default:
 		c.recorder.RecordSuccess(context.WithoutCancel(ctx), ds)

@@ -123,7 +123,7 @@ func (c *Client) doWithRetries(ctx context.Context, r *call) (fieldlink.Upstream
 
 		c.logRetry(r, resp, err, retries+1, wait, requested)
 		if err := c.clock.Sleep(ctx, wait); err != nil {
-			return fieldlink.UpstreamResponse{}, fmt.Errorf("wait %s to retry %s %s: %w", wait, r.method, r.displayURL, err)
+			return fieldlink.UpstreamResponse{}, fmt.Errorf("wait %s to retry %s %s: %w", wait, r.method, r.displayURL(), err)
 		}
 	}
 }
@@ -241,11 +241,12 @@ func (c *Client) logGivingUp(r *call, resp fieldlink.UpstreamResponse, err error
 // logAttrs names the request and its outcome for a log record, without the
 // query, which may carry an API key.
 func (r *call) logAttrs(resp fieldlink.UpstreamResponse, err error) []any {
+	host, path := r.hostAndPath()
 	attrs := []any{
 		slog.String("datasource", r.ds.ID),
 		slog.String("method", r.method),
-		slog.String("host", r.host),
-		slog.String("path", r.path),
+		slog.String("host", host),
+		slog.String("path", path),
 	}
 	if err != nil {
 		return append(attrs, slog.String("error", err.Error()))
