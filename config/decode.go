@@ -13,7 +13,7 @@ import (
 // version 3, rejecting a field that version does not have, and versions 1
 // and 2, whose record fields carry the Go names of the domain types (such as
 // BaseURL and DatasourceID). It rejects a document of a newer version,
-// and its error tells the admin to import it with a newer fieldlink.
+// which only a newer fieldlink can import.
 func DecodeDocument(data []byte) (Document, error) {
 	var head struct {
 		Format int `json:"format"`

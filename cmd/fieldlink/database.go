@@ -137,8 +137,13 @@ func (s keySource) flags() string {
 }
 
 // keys returns the master keys, newest first. Unlike the server it never
-// creates a key file.
+// creates a key file. It checks the database path first, because every
+// command that needs the keys opens the database next, and a folder given
+// as --database is the more useful error.
 func (s keySource) keys() ([][]byte, error) {
+	if err := s.checkPath(); err != nil {
+		return nil, err
+	}
 	if s.fromEnv() {
 		keys, _, err := seal.LoadKeys(s.env, "")
 		return keys, err
