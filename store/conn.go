@@ -69,18 +69,76 @@ func (d *dialect) rebind(query string) string {
 type conn struct {
 	pool *sql.DB
 	d    *dialect
+
+	// stmts keeps the statements prepared on the pool, or is nil when
+	// every statement is prepared anew, as pgx's own cache makes
+	// unnecessary on PostgreSQL.
+	stmts *stmtCache
+
+	// readers, when set, runs the SELECT statements, so that on SQLite
+	// reads run beside each other and beside the pool's single writing
+	// connection, which WAL mode allows. A read there sees every
+	// transaction committed before it starts. readerStmts keeps the
+	// statements prepared on readers.
+	readers     *sql.DB
+	readerStmts *stmtCache
+
+	// config is dropped after every statement that writes a
+	// configuration table, or is nil on PostgreSQL.
+	config *configCache
 }
 
 func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.pool.ExecContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if c.config != nil && writesConfig(query) {
+		defer c.config.changed()
+	}
+	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
+		return stmt.ExecContext(ctx, args...)
+	}
+	return c.pool.ExecContext(ctx, query, args...)
 }
 
+// QueryContext runs a query. A write that returns rows, such as
+// UPDATE … RETURNING, commits only when its rows are closed, so a method
+// that sends one to a configuration table also calls configChanged itself
+// once it has read them.
 func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.pool.QueryContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if c.readers != nil && isSelect(query) {
+		if stmt := c.readerStmts.prepared(ctx, c.readers, query); stmt != nil {
+			return stmt.QueryContext(ctx, args...)
+		}
+		return c.readers.QueryContext(ctx, query, args...)
+	}
+	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
+		return stmt.QueryContext(ctx, args...)
+	}
+	return c.pool.QueryContext(ctx, query, args...)
 }
 
+// QueryRowContext runs a query expected to return at most one row. As with
+// QueryContext, a write to a configuration table needs a configChanged call
+// from its method after Scan.
 func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.pool.QueryRowContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if c.readers != nil && isSelect(query) {
+		if stmt := c.readerStmts.prepared(ctx, c.readers, query); stmt != nil {
+			return stmt.QueryRowContext(ctx, args...)
+		}
+		return c.readers.QueryRowContext(ctx, query, args...)
+	}
+	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
+		return stmt.QueryRowContext(ctx, args...)
+	}
+	return c.pool.QueryRowContext(ctx, query, args...)
+}
+
+// isSelect reports whether query is a SELECT statement, which only reads.
+// Other statements that return rows, such as DELETE … RETURNING, write.
+func isSelect(query string) bool {
+	query = strings.TrimLeft(query, " \t\r\n")
+	return len(query) >= len("SELECT") && strings.EqualFold(query[:len("SELECT")], "SELECT")
 }
 
 // BeginTx starts a transaction whose statements are rebound too.
@@ -89,28 +147,70 @@ func (c conn) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{tx: tx, d: c.d}, nil
+	return &txn{tx: tx, d: c.d, stmts: c.stmts, config: c.config}, nil
 }
 
 // txn is a transaction whose statements are rebound for the dialect.
 type txn struct {
 	tx *sql.Tx
 	d  *dialect
+
+	// stmts is the conn's: a statement already prepared on the pool runs
+	// in the transaction without being prepared again. One that is not is
+	// not prepared here, because on SQLite's single connection a prepare
+	// on the pool would wait for the connection this transaction holds.
+	stmts *stmtCache
+
+	// config is dropped when a transaction that wrote a configuration
+	// table commits, or is nil on PostgreSQL.
+	config      *configCache
+	wroteConfig bool
+}
+
+// noteWrite remembers whether query writes a configuration table.
+func (t *txn) noteWrite(query string) {
+	if t.config != nil && !t.wroteConfig && !isSelect(query) && writesConfig(query) {
+		t.wroteConfig = true
+	}
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	t.noteWrite(query)
+	if stmt := t.stmts.lookup(query); stmt != nil {
+		return t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	t.noteWrite(query)
+	if stmt := t.stmts.lookup(query); stmt != nil {
+		return t.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(ctx, t.d.rebind(query), args...)
+	query = t.d.rebind(query)
+	t.noteWrite(query)
+	if stmt := t.stmts.lookup(query); stmt != nil {
+		return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-func (t *txn) Commit() error   { return t.tx.Commit() }
+// Commit commits the transaction and then drops the kept configuration
+// records when it wrote a configuration table.
+func (t *txn) Commit() error {
+	err := t.tx.Commit()
+	if t.wroteConfig {
+		t.config.changed()
+	}
+	return err
+}
+
 func (t *txn) Rollback() error { return t.tx.Rollback() }
 
 // Tx runs the statements of a transaction that the caller began, such as

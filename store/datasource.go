@@ -56,15 +56,17 @@ func (db *DB) CreateDatasource(ctx context.Context, ds *fieldlink.Datasource) er
 // FindDatasource returns the datasource with the ID, with its secret fields
 // opened and its health loaded, or an ENotFound error.
 func (db *DB) FindDatasource(ctx context.Context, id string) (fieldlink.Datasource, error) {
-	query := selectDatasources + ` WHERE id = ?`
-	ds, err := db.scanDatasource(db.db.QueryRowContext(ctx, query, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fieldlink.Datasource{}, notFound("datasource", id)
-	}
-	if err != nil {
-		return fieldlink.Datasource{}, fmt.Errorf("find datasource %s: %w", id, err)
-	}
-	return ds, nil
+	return cachedRead(db.config, "datasource", id, cloneDatasource, func() (fieldlink.Datasource, error) {
+		query := selectDatasources + ` WHERE id = ?`
+		ds, err := db.scanDatasource(db.db.QueryRowContext(ctx, query, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fieldlink.Datasource{}, notFound("datasource", id)
+		}
+		if err != nil {
+			return fieldlink.Datasource{}, fmt.Errorf("find datasource %s: %w", id, err)
+		}
+		return ds, nil
+	})
 }
 
 // ListDatasources returns all datasources ordered by name, ignoring the

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,6 +48,10 @@ type DB struct {
 
 	// now returns the current time. Tests replace it.
 	now func() time.Time
+
+	// config keeps configuration records on SQLite, and is nil on
+	// PostgreSQL, where other replicas change them too.
+	config *configCache
 }
 
 // Open opens the database named by database, applies fieldlink's
@@ -98,18 +103,20 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 
-	// One connection serializes every statement of fieldlink and River in
-	// this process. SQLite allows one writer at a time anyway, and River's
-	// riversqlite driver recommends SetMaxOpenConns(1) to avoid
-	// SQLITE_BUSY errors between its own concurrent operations. A
+	// One connection serializes every write and transaction of fieldlink
+	// and River in this process. SQLite allows one writer at a time
+	// anyway, and River's riversqlite driver recommends SetMaxOpenConns(1)
+	// to avoid SQLITE_BUSY errors between its own concurrent operations. A
 	// consequence: code holding a transaction must run every statement on
-	// that transaction, or it waits forever for the only connection.
+	// that transaction, or it waits forever for the only connection. The
+	// package's SELECT statements outside transactions run on the reading
+	// connections opened below.
 	pool.SetMaxOpenConns(1)
 	pool.SetConnMaxIdleTime(0)
 	pool.SetConnMaxLifetime(0)
 
 	d := sqliteDialect
-	db := &DB{db: conn{pool: pool, d: d}, pool: pool, d: d, name: path, path: path, sealer: sealer, logger: logger, now: time.Now}
+	db := &DB{db: conn{pool: pool, d: d, stmts: newStmtCache()}, pool: pool, d: d, name: path, path: path, sealer: sealer, logger: logger, now: time.Now}
 
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
@@ -125,6 +132,22 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 		pool.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+
+	// Reads go to connections of their own only now, after the
+	// migrations, which read and write on the one connection.
+	readers, err := sql.Open("sqlite", readerDSN(path))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
+	}
+	readers.SetMaxOpenConns(maxReaders())
+	readers.SetMaxIdleConns(maxReaders())
+	readers.SetConnMaxIdleTime(0)
+	readers.SetConnMaxLifetime(0)
+	db.db.readers = readers
+	db.db.readerStmts = newStmtCache()
+	db.config = newConfigCache()
+	db.db.config = db.config
 
 	logger.Debug("database opened", slog.String("path", path))
 	return db, nil
@@ -154,8 +177,27 @@ func dsn(path string) string {
 	return path + "?" + params.Encode()
 }
 
+// readerDSN returns the data source name of the connections that run
+// SELECT statements outside transactions: dsn's, with query_only, so that a
+// write sent to them by mistake fails instead of competing with the
+// writing connection for SQLite's lock.
+func readerDSN(path string) string {
+	return dsn(path) + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()
+}
+
+// maxReaders is the number of reading connections: one per processor the Go
+// scheduler uses, and at least 4, since a reader also waits for the disk.
+func maxReaders() int {
+	return max(4, runtime.GOMAXPROCS(0))
+}
+
 // Close closes the database. River clients using it must be stopped first.
 func (db *DB) Close() error {
+	db.db.stmts.close()
+	db.db.readerStmts.close()
+	if db.db.readers != nil {
+		db.db.readers.Close()
+	}
 	err := db.pool.Close()
 	if db.pgx != nil {
 		db.pgx.Close()

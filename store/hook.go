@@ -68,15 +68,17 @@ func (db *DB) UpdateHook(ctx context.Context, h *fieldlink.Hook) error {
 // FindHook returns the hook with the ID, with its secret opened, or an
 // ENotFound error.
 func (db *DB) FindHook(ctx context.Context, id string) (fieldlink.Hook, error) {
-	query := `SELECT ` + hookColumns + ` FROM hooks WHERE id = ?`
-	h, err := db.scanHook(db.db.QueryRowContext(ctx, query, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fieldlink.Hook{}, notFound("hook", id)
-	}
-	if err != nil {
-		return fieldlink.Hook{}, fmt.Errorf("find hook %s: %w", id, err)
-	}
-	return h, nil
+	return cachedRead(db.config, "hook", id, cloneHook, func() (fieldlink.Hook, error) {
+		query := `SELECT ` + hookColumns + ` FROM hooks WHERE id = ?`
+		h, err := db.scanHook(db.db.QueryRowContext(ctx, query, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fieldlink.Hook{}, notFound("hook", id)
+		}
+		if err != nil {
+			return fieldlink.Hook{}, fmt.Errorf("find hook %s: %w", id, err)
+		}
+		return h, nil
+	})
 }
 
 // ListHooks returns all hooks ordered by name, ignoring the case of ASCII

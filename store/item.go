@@ -60,36 +60,42 @@ func (db *DB) CreateItem(ctx context.Context, it *fieldlink.Item) error {
 
 // FindItem returns the item with the ID, or an ENotFound error.
 func (db *DB) FindItem(ctx context.Context, id string) (fieldlink.Item, error) {
-	query := `SELECT ` + itemColumns + ` FROM items WHERE id = ?`
-	it, err := scanItem(db.db.QueryRowContext(ctx, query, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fieldlink.Item{}, notFound("item", id)
-	}
-	if err != nil {
-		return fieldlink.Item{}, fmt.Errorf("find item %s: %w", id, err)
-	}
-	return it, nil
+	return cachedRead(db.config, "item", id, cloneItem, func() (fieldlink.Item, error) {
+		query := `SELECT ` + itemColumns + ` FROM items WHERE id = ?`
+		it, err := scanItem(db.db.QueryRowContext(ctx, query, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fieldlink.Item{}, notFound("item", id)
+		}
+		if err != nil {
+			return fieldlink.Item{}, fmt.Errorf("find item %s: %w", id, err)
+		}
+		return it, nil
+	})
 }
 
 // FindItemByName returns the item named name, compared case-sensitively as
 // templates and rule conditions refer to items, or an ENotFound error.
 func (db *DB) FindItemByName(ctx context.Context, name string) (fieldlink.Item, error) {
-	query := `SELECT ` + itemColumns + ` FROM items WHERE name = ? ` + db.d.binaryCollation
-	it, err := scanItem(db.db.QueryRowContext(ctx, query, name))
-	if errors.Is(err, sql.ErrNoRows) {
-		return fieldlink.Item{}, fieldlink.Errorf(fieldlink.ENotFound, "no item is named %q: item names are case-sensitive", name)
-	}
-	if err != nil {
-		return fieldlink.Item{}, fmt.Errorf("find item named %q: %w", name, err)
-	}
-	return it, nil
+	return cachedRead(db.config, "item name", name, cloneItem, func() (fieldlink.Item, error) {
+		query := `SELECT ` + itemColumns + ` FROM items WHERE name = ? ` + db.d.binaryCollation
+		it, err := scanItem(db.db.QueryRowContext(ctx, query, name))
+		if errors.Is(err, sql.ErrNoRows) {
+			return fieldlink.Item{}, fieldlink.Errorf(fieldlink.ENotFound, "no item is named %q: item names are case-sensitive", name)
+		}
+		if err != nil {
+			return fieldlink.Item{}, fmt.Errorf("find item named %q: %w", name, err)
+		}
+		return it, nil
+	})
 }
 
 // ListItems returns all items ordered by name, ignoring the case of ASCII
 // letters.
 func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
-	query := `SELECT ` + itemColumns + ` FROM items ORDER BY ` + db.d.nameOrder + `, id`
-	return queryList(ctx, db.db, "list items", scanItem, query)
+	return cachedRead(db.config, "items", "", cloneItems, func() ([]fieldlink.Item, error) {
+		query := `SELECT ` + itemColumns + ` FROM items ORDER BY ` + db.d.nameOrder + `, id`
+		return queryList(ctx, db.db, "list items", scanItem, query)
+	})
 }
 
 // UpdateItem replaces the stored item with it.ID, except its lookup token
@@ -97,6 +103,8 @@ func (db *DB) ListItems(ctx context.Context) ([]fieldlink.Item, error) {
 // before a rotation therefore cannot bring back the old token.
 // it.LookupTokenHash is set to the stored value.
 func (db *DB) UpdateItem(ctx context.Context, it *fieldlink.Item) error {
+	// The UPDATE returns a row, so it commits only once Scan has read it.
+	defer db.configChanged()
 	if err := checkName("item", it.Name); err != nil {
 		return err
 	}

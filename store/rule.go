@@ -50,8 +50,10 @@ func (db *DB) FindRule(ctx context.Context, id string) (fieldlink.Rule, error) {
 // ListRules returns all rules of every rule set ordered by Position, then
 // name.
 func (db *DB) ListRules(ctx context.Context) ([]fieldlink.Rule, error) {
-	query := `SELECT ` + ruleColumns + ` FROM rules ORDER BY position, name ` + db.d.binaryCollation + `, id`
-	return queryList(ctx, db.db, "list rules", scanRule, query)
+	return cachedRead(db.config, "rules", "", cloneRules, func() ([]fieldlink.Rule, error) {
+		query := `SELECT ` + ruleColumns + ` FROM rules ORDER BY position, name ` + db.d.binaryCollation + `, id`
+		return queryList(ctx, db.db, "list rules", scanRule, query)
+	})
 }
 
 // ListRulesInSet returns the rules of one rule set ordered by Position,

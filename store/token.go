@@ -75,14 +75,16 @@ func (db *DB) ListTokens(ctx context.Context) ([]auth.Token, error) {
 // FindTokenByHash returns the API token with the hex SHA-256 hash, or an
 // ENotFound error.
 func (db *DB) FindTokenByHash(ctx context.Context, hash string) (auth.Token, error) {
-	t, err := scanToken(db.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return auth.Token{}, fieldlink.Errorf(fieldlink.ENotFound, "API token not found: it may have been revoked")
-	}
-	if err != nil {
-		return auth.Token{}, fmt.Errorf("find API token: %w", err)
-	}
-	return t, nil
+	return cachedRead(db.config, "token hash", hash, cloneToken, func() (auth.Token, error) {
+		t, err := scanToken(db.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return auth.Token{}, fieldlink.Errorf(fieldlink.ENotFound, "API token not found: it may have been revoked")
+		}
+		if err != nil {
+			return auth.Token{}, fmt.Errorf("find API token: %w", err)
+		}
+		return t, nil
+	})
 }
 
 // TouchToken sets the time an API token was last used.
@@ -95,6 +97,8 @@ func (db *DB) TouchToken(ctx context.Context, id string, at time.Time) error {
 
 // DeleteToken revokes an API token by ID or name and returns it.
 func (db *DB) DeleteToken(ctx context.Context, idOrName string) (auth.Token, error) {
+	// The DELETE returns a row, so it commits only once Scan has read it.
+	defer db.configChanged()
 	t, err := scanToken(db.db.QueryRowContext(ctx, `DELETE FROM api_tokens WHERE id = ? OR name = ? RETURNING `+tokenColumns, idOrName, idOrName))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Token{}, notFound("API token", idOrName)
