@@ -42,8 +42,9 @@ type Options struct {
 	// delivery attempt. Defaults to discarding them.
 	Logger *slog.Logger
 
-	// Latency delays every REST response, to show slow Jira responses in the
-	// demo. Defaults to none.
+	// Latency delays every REST response that passes authentication, so
+	// that the demo and the benchmarks can model a remote site. The wait
+	// ends early when the request is canceled. Defaults to none.
 	Latency time.Duration
 
 	// HTTPClient sends webhook deliveries. Defaults to a client with a
