@@ -30,7 +30,9 @@ type Options struct {
 	Store *store.DB
 	// Processor handles each event.
 	Processor *triage.Processor
-	// Workers is the number of events processed at once. Defaults to 4.
+	// Workers is the number of events processed at once. Defaults to
+	// DefaultSQLiteWorkers or DefaultPostgresWorkers, by the store's
+	// database.
 	Workers int
 	// MaxAttempts bounds how often a transiently failing event is tried.
 	// Defaults to 8.
@@ -54,6 +56,17 @@ type Options struct {
 
 	Logger *slog.Logger
 }
+
+// The default numbers of events processed at once. A worker spends most of
+// its time waiting for the APIs it calls (Graph, then Jira's edit screen and
+// edit), so many run at once. On SQLite every worker's writes, and the
+// intake's, take turns on one connection, so more workers there mostly make
+// webhooks wait longer for their 202. PostgreSQL commits from many
+// connections at once.
+const (
+	DefaultSQLiteWorkers   = 16
+	DefaultPostgresWorkers = 32
+)
 
 // Queue accepts ticket events and works them.
 type Queue struct {
@@ -92,7 +105,10 @@ func New(opts Options) (*Queue, error) {
 		return nil, errors.New("create queue: the store is nil")
 	}
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = DefaultSQLiteWorkers
+		if opts.Store.Pgx() != nil {
+			opts.Workers = DefaultPostgresWorkers
+		}
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 8

@@ -82,7 +82,8 @@ type Config struct {
 	// hook.
 	PublicURL string
 
-	// Workers is the number of ticket events processed at once. Defaults to 4.
+	// Workers is the number of ticket events processed at once. Defaults
+	// to queue.DefaultSQLiteWorkers or queue.DefaultPostgresWorkers.
 	Workers int
 
 	// OIDC configures single sign-on. The zero value turns it off.
