@@ -12,7 +12,6 @@ import (
 	"github.com/expr-lang/expr/types"
 	"github.com/expr-lang/expr/vm"
 
-	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/safeexpr"
 )
 
@@ -95,30 +94,6 @@ func (x *expression) evaluate(env map[string]any) (any, error) {
 		return nil, fmt.Errorf("evaluate ${%s}: %w", x.source, safeexpr.OneLineError(err))
 	}
 	return out, nil
-}
-
-// contextEnv returns the ticket context as expression variables. It goes
-// through JSON so the names are the JSON field names and every nested value
-// is a map, a list or a scalar that fetch can read. Absent fields are nil.
-// The results in tc.Items become items and itemValues.
-func contextEnv(tc fieldlink.TicketContext) (map[string]any, error) {
-	data, err := json.Marshal(tc)
-	if err != nil {
-		return nil, fmt.Errorf("encode ticket context: %w", err)
-	}
-
-	decoded, err := decodeJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("decode ticket context: %w", err)
-	}
-
-	env := make(map[string]any, len(contextNames)+2)
-	fields, _ := decoded.(map[string]any)
-	for _, name := range contextNames {
-		env[name] = fields[name]
-	}
-	env[itemsName], env[itemValuesName] = dependencyEnv(tc.Items)
-	return env, nil
 }
 
 // decodeJSON decodes one JSON value. Integers become int64 and other numbers

@@ -30,7 +30,10 @@ type fetchResult struct {
 // when more remain), or with an error. On error it returns what it collected.
 func (e *Engine) fetchPages(ctx context.Context, c *compiledItem, ds fieldlink.Datasource, first fieldlink.UpstreamRequest, send sendFunc) (fetchResult, error) {
 	var result fetchResult
-	seen := map[string]int{pageKey(ds, first): 1}
+	// seen maps each page's request to its page number, to detect paging
+	// that loops. It is filled when a second page is due, since most
+	// lookups read one page.
+	var seen map[string]int
 	req := first
 	received := 0
 
@@ -80,6 +83,9 @@ func (e *Engine) fetchPages(ctx context.Context, c *compiledItem, ds fieldlink.D
 			return result, nil
 		}
 
+		if seen == nil {
+			seen = map[string]int{pageKey(ds, first): 1}
+		}
 		key := pageKey(ds, next)
 		if earlier, repeated := seen[key]; repeated {
 			return result, &PagingError{Item: c.item.Name, Page: number, Reason: fmt.Sprintf(
