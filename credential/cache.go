@@ -3,8 +3,6 @@ package credential
 import (
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -25,9 +23,9 @@ type Cache struct {
 	logger    *slog.Logger
 	now       func() time.Time
 
-	// fingerprintKey keys the HMAC over auth settings, so the fingerprints
-	// kept in memory reveal nothing about the secrets they cover.
-	fingerprintKey []byte
+	// fingerprints computes the keyed HMAC over auth settings, which shows
+	// whether a cached authorizer still fits a datasource.
+	fingerprints *fingerprinter
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
@@ -47,11 +45,11 @@ func NewCache(clientFor HTTPClientFunc, logger *slog.Logger) *Cache {
 	}
 
 	return &Cache{
-		clientFor:      clientFor,
-		logger:         logger,
-		now:            time.Now,
-		fingerprintKey: []byte(rand.Text()),
-		entries:        make(map[string]cacheEntry),
+		clientFor:    clientFor,
+		logger:       logger,
+		now:          time.Now,
+		fingerprints: newFingerprinter([]byte(rand.Text())),
+		entries:      make(map[string]cacheEntry),
 	}
 }
 
@@ -69,7 +67,7 @@ func (c *Cache) Authorizer(ds fieldlink.Datasource) (Authorizer, error) {
 		return c.NewAuthorizer(ds)
 	}
 
-	fingerprint := c.fingerprint(ds)
+	fingerprint := c.fingerprints.sum(ds)
 	c.mu.Lock()
 	entry, ok := c.entries[ds.ID]
 	c.mu.Unlock()
@@ -127,27 +125,6 @@ func (c *Cache) Forget(datasourceID string) {
 	defer c.mu.Unlock()
 
 	delete(c.entries, datasourceID)
-}
-
-// fingerprint returns an HMAC over every setting an authorizer is built
-// from, and over UpdatedAt, so that saving a datasource drops a remembered
-// configuration error even when the fix was made at the authorization server.
-func (c *Cache) fingerprint(ds fieldlink.Datasource) []byte {
-	// json.Marshal fails only on types such as channels and funcs, and this
-	// struct has only strings, slices, maps, booleans, ints and times.
-	settings, _ := json.Marshal(struct {
-		Auth                  fieldlink.Auth
-		TimeoutSeconds        int
-		ConnectTimeoutSeconds int
-		CABundle              string
-		AllowLoopback         bool
-		AllowPrivateNetworks  bool
-		UpdatedAt             time.Time
-	}{ds.Auth, ds.TimeoutSeconds, ds.ConnectTimeoutSeconds, ds.CABundle, ds.AllowLoopback, ds.AllowPrivateNetworks, ds.UpdatedAt})
-
-	mac := hmac.New(sha256.New, c.fingerprintKey)
-	mac.Write(settings)
-	return mac.Sum(nil)
 }
 
 // ForgetAll drops every cached authorizer and token.
