@@ -2,7 +2,9 @@ package outbound
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -22,6 +24,10 @@ const DefaultMaxResponseBytes = 10 << 20
 
 // MaxRedirects is how many redirects the client follows for one request.
 const MaxRedirects = 5
+
+// maxIdleConns bounds the idle connections a transport keeps, in total and
+// per host, for reuse by later requests.
+const maxIdleConns = 100
 
 // defaultConnectTimeout bounds the dial and the TLS handshake of the client
 // that HTTPClient and Do use. It equals fieldlink.DefaultConnectTimeout.
@@ -56,9 +62,10 @@ type Client struct {
 	logger   *slog.Logger
 	http     *http.Client
 
-	// fingerprintKey keys the HMAC that names cached per-datasource
-	// clients, so the keys kept in memory reveal nothing of a TLS key.
-	fingerprintKey []byte
+	// macs holds HMAC states, keyed with a random key, that name cached
+	// per-datasource clients, so the names kept in memory reveal nothing
+	// of a TLS key.
+	macs sync.Pool
 
 	mu      sync.Mutex
 	clients map[string]*cachedClient
@@ -68,12 +75,13 @@ type Client struct {
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
 	c := &Client{
-		guard:          guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
-		maxBytes:       opts.MaxResponseBytes,
-		logger:         opts.Logger,
-		fingerprintKey: []byte(rand.Text()),
-		clients:        make(map[string]*cachedClient),
+		guard:    guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
+		maxBytes: opts.MaxResponseBytes,
+		logger:   opts.Logger,
+		clients:  make(map[string]*cachedClient),
 	}
+	fingerprintKey := []byte(rand.Text())
+	c.macs.New = func() any { return hmac.New(sha256.New, fingerprintKey) }
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
 	}
@@ -112,8 +120,12 @@ func (c *Client) newHTTPClient(s transportSettings) *http.Client {
 			return c.dial(ctx, dialer, network, address)
 		},
 		ForceAttemptHTTP2: true,
-		MaxIdleConns:      100,
-		IdleConnTimeout:   90 * time.Second,
+		MaxIdleConns:      maxIdleConns,
+		// net/http keeps 2 idle connections per host by default. A burst of
+		// lookups to one API would then open a new connection, with a TLS
+		// handshake for HTTPS, for nearly every request.
+		MaxIdleConnsPerHost: maxIdleConns,
+		IdleConnTimeout:     90 * time.Second,
 		// NOTE: the dial and the TLS handshake are each bounded by the
 		// connect timeout, so establishing a connection can take up to
 		// twice as long.

@@ -1,15 +1,14 @@
 package outbound
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
+	"encoding/binary"
 	"encoding/pem"
+	"hash"
 	"log/slog"
 	"net/http"
-	"time"
+	"strconv"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -170,27 +169,28 @@ func TLSClientCertificate(a fieldlink.Auth) (tls.Certificate, error) {
 }
 
 // fingerprint returns an HMAC over every setting a per-datasource client is
-// built from, with the allowances already combined with the server's.
+// built from, with the allowances already combined with the server's. It
+// runs on every request, so it writes the settings into one buffer and
+// reuses HMAC states.
 func (c *Client) fingerprint(ds fieldlink.Datasource) string {
-	// json.Marshal cannot fail on a struct of strings, booleans and a
-	// duration.
-	settings, _ := json.Marshal(struct {
-		ConnectTimeout       time.Duration
-		CABundle             string
-		TLSClientCertificate string
-		TLSClientKey         string
-		AllowLoopback        bool
-		AllowPrivate         bool
-	}{
-		ConnectTimeout:       ds.ConnectTimeout(),
-		CABundle:             ds.CABundle,
-		TLSClientCertificate: ds.Auth.TLSClientCertificate,
-		TLSClientKey:         ds.Auth.TLSClientKey,
-		AllowLoopback:        c.guard.allowLoopback || ds.AllowLoopback,
-		AllowPrivate:         c.guard.allowPrivate || ds.AllowPrivateNetworks,
-	})
+	buf := make([]byte, 0, 256+len(ds.CABundle)+len(ds.Auth.TLSClientCertificate)+len(ds.Auth.TLSClientKey))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(ds.ConnectTimeout()))
+	buf = appendSetting(buf, ds.CABundle)
+	buf = appendSetting(buf, ds.Auth.TLSClientCertificate)
+	buf = appendSetting(buf, ds.Auth.TLSClientKey)
+	buf = strconv.AppendBool(buf, c.guard.allowLoopback || ds.AllowLoopback)
+	buf = strconv.AppendBool(buf, c.guard.allowPrivate || ds.AllowPrivateNetworks)
 
-	mac := hmac.New(sha256.New, c.fingerprintKey)
-	mac.Write(settings)
+	mac := c.macs.Get().(hash.Hash)
+	defer c.macs.Put(mac)
+	mac.Reset()
+	mac.Write(buf)
 	return string(mac.Sum(nil))
+}
+
+// appendSetting appends s with its length first, so no two sequences of
+// settings give the same bytes.
+func appendSetting(buf []byte, s string) []byte {
+	buf = binary.BigEndian.AppendUint64(buf, uint64(len(s)))
+	return append(buf, s...)
 }
