@@ -62,10 +62,14 @@ func userEnv(u *fieldlink.User) any {
 	}
 
 	m := make(map[string]any, 3)
-	for name, value := range map[string]string{"accountId": u.AccountID, "emailAddress": u.EmailAddress, "displayName": u.DisplayName} {
-		if value != "" {
-			m[name] = validString(value)
-		}
+	if u.AccountID != "" {
+		m["accountId"] = validString(u.AccountID)
+	}
+	if u.EmailAddress != "" {
+		m["emailAddress"] = validString(u.EmailAddress)
+	}
+	if u.DisplayName != "" {
+		m["displayName"] = validString(u.DisplayName)
 	}
 	return m
 }

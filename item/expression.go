@@ -3,9 +3,8 @@ package item
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
@@ -87,9 +86,21 @@ func (x *expression) checkDependencies(env map[string]any) error {
 	return nil
 }
 
+// machines holds expr virtual machines for reuse. A machine resets its
+// state at the start of each run, and reusing one saves allocating its
+// stack on every evaluation.
+var machines = sync.Pool{New: func() any { return &vm.VM{} }}
+
 // evaluate runs the expression over env.
 func (x *expression) evaluate(env map[string]any) (any, error) {
-	out, err := expr.Run(x.program, env)
+	machine := machines.Get().(*vm.VM)
+	out, err := machine.Run(x.program, env)
+	// The machine would otherwise keep values of env alive until its next
+	// run.
+	clear(machine.Stack[:cap(machine.Stack)])
+	clear(machine.Variables)
+	machines.Put(machine)
+
 	if err != nil {
 		return nil, fmt.Errorf("evaluate ${%s}: %w", x.source, safeexpr.OneLineError(err))
 	}
@@ -107,18 +118,25 @@ func decodeJSON(data []byte) (any, error) {
 	if err := decoder.Decode(&value); err != nil {
 		return nil, err
 	}
-	var extra any
-	if err := decoder.Decode(&extra); !errors.Is(err, io.EOF) {
+	if rest := bytes.TrimLeft(data[decoder.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return nil, fmt.Errorf("data after the first JSON value")
 	}
 	return normalizeNumbers(value), nil
 }
 
+// normalizeNumbers replaces each json.Number in value, in place, by an int64
+// or a float64, and returns value.
 func normalizeNumbers(value any) any {
 	switch v := value.(type) {
 	case map[string]any:
 		for key, element := range v {
-			v[key] = normalizeNumbers(element)
+			// Only a number changes, so other members are not written back.
+			switch element.(type) {
+			case json.Number:
+				v[key] = normalizeNumbers(element)
+			case map[string]any, []any:
+				normalizeNumbers(element)
+			}
 		}
 	case []any:
 		for i, element := range v {
