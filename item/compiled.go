@@ -1,7 +1,7 @@
 package item
 
 import (
-	"reflect"
+	"maps"
 
 	"github.com/maypok86/otter/v2"
 
@@ -32,7 +32,7 @@ func (e *Engine) compile(it fieldlink.Item) (*compiledItem, error) {
 	if it.ID == "" {
 		return compileItem(it)
 	}
-	if c, ok := e.compiled.GetIfPresent(it.ID); ok && reflect.DeepEqual(c.item, it) {
+	if c, ok := e.compiled.GetIfPresent(it.ID); ok && sameItem(c.item, it) {
 		return c, nil
 	}
 
@@ -42,4 +42,25 @@ func (e *Engine) compile(it fieldlink.Item) (*compiledItem, error) {
 	}
 	e.compiled.Set(it.ID, c)
 	return c, nil
+}
+
+// sameItem reports whether a and b are equal in every field. It compares
+// the fields one by one, because reflect.DeepEqual allocates and this runs
+// on every evaluation. A test checks that it covers every field.
+func sameItem(a, b fieldlink.Item) bool {
+	return a.ID == b.ID &&
+		a.Name == b.Name &&
+		a.DatasourceID == b.DatasourceID &&
+		a.Type == b.Type &&
+		a.Request.Method == b.Request.Method &&
+		a.Request.Path == b.Request.Path &&
+		maps.Equal(a.Request.Headers, b.Request.Headers) &&
+		a.Request.Body == b.Request.Body &&
+		a.Root == b.Root &&
+		a.Template == b.Template &&
+		a.LabelTemplate == b.LabelTemplate &&
+		a.CacheSeconds == b.CacheSeconds &&
+		a.MaxRows == b.MaxRows &&
+		a.Paging == b.Paging &&
+		a.LookupTokenHash == b.LookupTokenHash
 }

@@ -149,3 +149,50 @@ func TestCompiledItemSharedConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// TestSameItemCoversEveryField changes each field of fieldlink.Item, and of
+// the structs in it, found by reflection so that a field added later is
+// checked too.
+func TestSameItemCoversEveryField(t *testing.T) {
+	base := func() fieldlink.Item {
+		it := officeItem(60)
+		it.Request.Headers = map[string]string{"ConsistencyLevel": "eventual"}
+		return it
+	}
+	if !sameItem(base(), base()) {
+		t.Fatal("sameItem of two equal items = false, want true")
+	}
+
+	var walk func(path []int, typ reflect.Type, name string)
+	walk = func(path []int, typ reflect.Type, name string) {
+		for i := range typ.NumField() {
+			field := typ.Field(i)
+			fieldPath := append(append([]int(nil), path...), i)
+			fieldName := name + field.Name
+			if field.Type.Kind() == reflect.Struct {
+				walk(fieldPath, field.Type, fieldName+".")
+				continue
+			}
+
+			t.Run(fieldName, func(t *testing.T) {
+				changed := base()
+				value := reflect.ValueOf(&changed).Elem().FieldByIndex(fieldPath)
+				switch value.Kind() {
+				case reflect.String:
+					value.SetString(value.String() + "-changed")
+				case reflect.Int:
+					value.SetInt(value.Int() + 1)
+				case reflect.Map:
+					value.SetMapIndex(reflect.ValueOf("Prefer"), reflect.ValueOf("return=minimal"))
+				default:
+					t.Fatalf("no change defined for a %s: add one here and compare the field in sameItem", value.Type())
+				}
+
+				if sameItem(base(), changed) {
+					t.Errorf("sameItem = true after %s changed, want false", fieldName)
+				}
+			})
+		}
+	}
+	walk(nil, reflect.TypeFor[fieldlink.Item](), "")
+}

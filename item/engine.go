@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/fieldlink/fieldlink"
 )
 
@@ -39,14 +37,16 @@ type Options struct {
 
 // Engine evaluates items. It caches each item's results per rendered request
 // for the item's CacheSeconds, and sends one upstream request for concurrent
-// evaluations of the same request. An Engine is safe for concurrent use.
+// evaluations of the same request. When the context of the evaluation that
+// sent it ends first, the others send it again. An Engine is safe for
+// concurrent use.
 type Engine struct {
 	upstream fieldlink.Upstream
 	now      func() time.Time
 	logger   *slog.Logger
 	cache    *pageCache
 	compiled *compiledCache
-	flights  singleflight.Group
+	flights  flightGroup
 
 	// generations counts the Forget calls per item ID, and epoch the
 	// ForgetAll calls. Both are part of the cache key, so a request that was
@@ -191,7 +191,7 @@ func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Dataso
 		e.onCacheMiss()
 	}
 
-	results := e.flights.DoChan(key.String(), func() (any, error) {
+	pages, err = e.flights.share(ctx, key, func(ctx context.Context) (fetchResult, error) {
 		// A flight that ended just before this one began may have stored
 		// the result.
 		if ttl > 0 {
@@ -200,15 +200,15 @@ func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Dataso
 			}
 		}
 
-		// The requests are shared by every caller waiting on this key, so
-		// one caller's cancellation must not fail the others. The Upstream
-		// bounds each with the datasource's timeout.
+		// The requests run with the leader's context. When it ends, the
+		// callers waiting for them fetch again with their own. The
+		// Upstream bounds each request with the datasource's timeout.
 		send := func(ctx context.Context, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
 			return e.upstream.Do(ctx, ds, req)
 		}
-		pages, err := e.fetchPages(context.WithoutCancel(ctx), c, ds, req, send)
+		pages, err := e.fetchPages(ctx, c, ds, req, send)
 		if err != nil {
-			return nil, err
+			return fetchResult{}, err
 		}
 
 		if ttl > 0 {
@@ -216,16 +216,10 @@ func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Dataso
 		}
 		return pages, nil
 	})
-
-	select {
-	case <-ctx.Done():
-		return fetchResult{}, false, ctx.Err()
-	case result := <-results:
-		if result.Err != nil {
-			return fetchResult{}, false, result.Err
-		}
-		return result.Val.(fetchResult), false, nil
+	if err != nil {
+		return fetchResult{}, false, err
 	}
+	return pages, false, nil
 }
 
 // pathOnly returns path without its query, which can be long, to keep error
