@@ -46,7 +46,10 @@ type clientCredentialsAuth struct {
 
 	mu    sync.Mutex
 	token *oauth2.Token
-	info  TokenInfo
+	// authorization is the Authorization header value of token, built
+	// once per token because a JWT access token can be kilobytes long.
+	authorization string
+	info          TokenInfo
 	// refreshAt is when the cached token is replaced.
 	refreshAt time.Time
 	// configErr is the last token request's error when IsConfigError
@@ -115,12 +118,12 @@ func transportOf(c *http.Client) http.RoundTripper {
 // Authorize sets the Authorization header to the cached token, fetching a
 // new one when none is cached or the cached one is about to expire.
 func (a *clientCredentialsAuth) Authorize(ctx context.Context, req *http.Request) error {
-	token, err := a.validToken(ctx)
+	authorization, err := a.validToken(ctx)
 	if err != nil {
 		return err
 	}
 
-	token.SetAuthHeader(req)
+	req.Header.Set("Authorization", authorization)
 	return nil
 }
 
@@ -131,6 +134,7 @@ func (a *clientCredentialsAuth) Invalidate() {
 	defer a.mu.Unlock()
 
 	a.token = nil
+	a.authorization = ""
 	a.info = TokenInfo{}
 	a.refreshAt = time.Time{}
 }
@@ -147,55 +151,60 @@ func (a *clientCredentialsAuth) FetchToken(ctx context.Context) (TokenInfo, erro
 	return a.info, nil
 }
 
-// validToken returns the cached token while it is valid, or the remembered
-// configuration error. Otherwise it waits for a token request shared with
-// every other caller, or until ctx ends.
-func (a *clientCredentialsAuth) validToken(ctx context.Context) (*oauth2.Token, error) {
-	if err := a.rememberedError(); err != nil {
-		return nil, err
-	}
-	if token := a.cachedToken(); token != nil {
-		return token, nil
+// validToken returns the Authorization header value of the cached token
+// while it is valid, or the remembered configuration error. Otherwise it
+// waits for a token request shared with every other caller, or until ctx
+// ends.
+func (a *clientCredentialsAuth) validToken(ctx context.Context) (string, error) {
+	if authorization, err := a.cachedAuthorization(); authorization != "" || err != nil {
+		return authorization, err
 	}
 
 	result := a.fetches.DoChan("token", func() (any, error) {
 		// A request that finished between the check above and this call
 		// has already stored a token.
-		if token := a.cachedToken(); token != nil {
-			return token, nil
+		if authorization, _ := a.cachedAuthorization(); authorization != "" {
+			return authorization, nil
 		}
 		// The request outlives a caller that gives up, because other
 		// callers may be waiting for it. fetch bounds it by the timeout.
-		return a.fetch(context.WithoutCancel(ctx))
+		token, err := a.fetch(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, err
+		}
+		return authorizationOf(token), nil
 	})
 
 	select {
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for token from %s: %w", redactURL(a.config.TokenURL), ctx.Err())
+		return "", fmt.Errorf("wait for token from %s: %w", redactURL(a.config.TokenURL), ctx.Err())
 	case r := <-result:
 		if r.Err != nil {
-			return nil, r.Err
+			return "", r.Err
 		}
-		return r.Val.(*oauth2.Token), nil
+		return r.Val.(string), nil
 	}
 }
 
-// cachedToken returns the cached token, or nil when there is none or it
-// expires within the refresh margin.
-func (a *clientCredentialsAuth) cachedToken() *oauth2.Token {
+// cachedAuthorization returns the remembered configuration error, or the
+// Authorization header value of the cached token. It returns neither when
+// there is no token or it expires within the refresh margin.
+func (a *clientCredentialsAuth) cachedAuthorization() (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 
+	if a.configErr != nil {
+		return "", a.configErr
+	}
 	if a.token == nil || !a.now().Before(a.refreshAt) {
-		return nil
+		return "", nil
 	}
-	return a.token
+	return a.authorization, nil
 }
 
-func (a *clientCredentialsAuth) rememberedError() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.configErr
+// authorizationOf returns the Authorization header value that sends token.
+func authorizationOf(token *oauth2.Token) string {
+	return token.Type() + " " + token.AccessToken
 }
 
 // fetch requests a token from the token endpoint and caches it. It
@@ -242,6 +251,7 @@ func (a *clientCredentialsAuth) fetch(ctx context.Context) (*oauth2.Token, error
 
 	a.mu.Lock()
 	a.token = token
+	a.authorization = authorizationOf(token)
 	a.info = info
 	a.refreshAt = refreshAt
 	a.configErr = nil

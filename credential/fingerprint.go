@@ -17,14 +17,21 @@ import (
 // built from. The fingerprints kept in memory reveal nothing about the
 // secrets they cover. It is safe for concurrent use.
 type fingerprinter struct {
-	// macs holds HMAC states keyed with a random key, reused because every
-	// request fingerprints its datasource.
-	macs sync.Pool
+	// states holds *fingerprintState values, reused because every request
+	// fingerprints its datasource.
+	states sync.Pool
+}
+
+// fingerprintState is an HMAC keyed with the fingerprinter's random key and
+// a buffer for the settings.
+type fingerprintState struct {
+	mac hash.Hash
+	buf []byte
 }
 
 func newFingerprinter(key []byte) *fingerprinter {
 	f := &fingerprinter{}
-	f.macs.New = func() any { return hmac.New(sha256.New, key) }
+	f.states.New = func() any { return &fingerprintState{mac: hmac.New(sha256.New, key)} }
 	return f
 }
 
@@ -33,8 +40,11 @@ func newFingerprinter(key []byte) *fingerprinter {
 // error even when the fix was made at the authorization server. Every field
 // of fieldlink.Auth counts.
 func (f *fingerprinter) sum(ds fieldlink.Datasource) []byte {
+	state := f.states.Get().(*fingerprintState)
+	defer f.states.Put(state)
+
 	a := ds.Auth
-	buf := make([]byte, 0, 1024)
+	buf := state.buf[:0]
 
 	buf = appendString(buf, string(a.Mode))
 	buf = appendString(buf, a.Username)
@@ -70,11 +80,13 @@ func (f *fingerprinter) sum(ds fieldlink.Datasource) []byte {
 	buf = appendBool(buf, ds.AllowPrivateNetworks)
 	buf = appendTime(buf, ds.UpdatedAt)
 
-	mac := f.macs.Get().(hash.Hash)
-	defer f.macs.Put(mac)
-	mac.Reset()
-	mac.Write(buf)
-	return mac.Sum(nil)
+	// The buffer holds secrets, so it is cleared before it is pooled.
+	defer clear(buf)
+	state.buf = buf
+
+	state.mac.Reset()
+	state.mac.Write(buf)
+	return state.mac.Sum(nil)
 }
 
 // appendString appends s with its length first, so no two sequences of
