@@ -62,10 +62,10 @@ type Client struct {
 	logger   *slog.Logger
 	http     *http.Client
 
-	// macs holds HMAC states, keyed with a random key, that name cached
-	// per-datasource clients, so the names kept in memory reveal nothing
-	// of a TLS key.
-	macs sync.Pool
+	// fingerprints holds *fingerprintState values. Their HMACs, keyed with
+	// a random key, name cached per-datasource clients, so the names kept
+	// in memory reveal nothing of a TLS key.
+	fingerprints sync.Pool
 
 	mu      sync.Mutex
 	clients map[string]*cachedClient
@@ -81,7 +81,7 @@ func New(opts Options) *Client {
 		clients:  make(map[string]*cachedClient),
 	}
 	fingerprintKey := []byte(rand.Text())
-	c.macs.New = func() any { return hmac.New(sha256.New, fingerprintKey) }
+	c.fingerprints.New = func() any { return &fingerprintState{mac: hmac.New(sha256.New, fingerprintKey)} }
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
 	}

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -173,7 +174,10 @@ func TLSClientCertificate(a fieldlink.Auth) (tls.Certificate, error) {
 // runs on every request, so it writes the settings into one buffer and
 // reuses HMAC states.
 func (c *Client) fingerprint(ds fieldlink.Datasource) string {
-	buf := make([]byte, 0, 256+len(ds.CABundle)+len(ds.Auth.TLSClientCertificate)+len(ds.Auth.TLSClientKey))
+	state := c.fingerprints.Get().(*fingerprintState)
+	defer c.fingerprints.Put(state)
+
+	buf := state.buf[:0]
 	buf = binary.BigEndian.AppendUint64(buf, uint64(ds.ConnectTimeout()))
 	buf = appendSetting(buf, ds.CABundle)
 	buf = appendSetting(buf, ds.Auth.TLSClientCertificate)
@@ -181,11 +185,22 @@ func (c *Client) fingerprint(ds fieldlink.Datasource) string {
 	buf = strconv.AppendBool(buf, c.guard.allowLoopback || ds.AllowLoopback)
 	buf = strconv.AppendBool(buf, c.guard.allowPrivate || ds.AllowPrivateNetworks)
 
-	mac := c.macs.Get().(hash.Hash)
-	defer c.macs.Put(mac)
-	mac.Reset()
-	mac.Write(buf)
-	return string(mac.Sum(nil))
+	// The buffer holds the TLS client key, so it is cleared before it is
+	// pooled.
+	defer clear(buf)
+	state.buf = buf
+
+	state.mac.Reset()
+	state.mac.Write(buf)
+	return string(state.mac.Sum(state.sum[:0]))
+}
+
+// fingerprintState is an HMAC keyed with the client's random key, and
+// buffers for the settings and the sum.
+type fingerprintState struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
 }
 
 // appendSetting appends s with its length first, so no two sequences of
