@@ -70,18 +70,11 @@ type conn struct {
 	pool *sql.DB
 	d    *dialect
 
-	// stmts keeps the statements prepared on the pool, or is nil when
-	// every statement is prepared anew, as pgx's own cache makes
-	// unnecessary on PostgreSQL.
-	stmts *stmtCache
-
 	// readers, when set, runs the SELECT statements, so that on SQLite
 	// reads run beside each other and beside the pool's single writing
 	// connection, which WAL mode allows. A read there sees every
-	// transaction committed before it starts. readerStmts keeps the
-	// statements prepared on readers.
-	readers     *sql.DB
-	readerStmts *stmtCache
+	// transaction committed before it starts.
+	readers *sql.DB
 
 	// config is dropped after every statement that writes a
 	// configuration table, or is nil on PostgreSQL.
@@ -93,9 +86,6 @@ func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	if c.config != nil && writesConfig(query) {
 		defer c.config.changed()
 	}
-	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
-		return stmt.ExecContext(ctx, args...)
-	}
 	return c.pool.ExecContext(ctx, query, args...)
 }
 
@@ -106,13 +96,7 @@ func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = c.d.rebind(query)
 	if c.readers != nil && isSelect(query) {
-		if stmt := c.readerStmts.prepared(ctx, c.readers, query); stmt != nil {
-			return stmt.QueryContext(ctx, args...)
-		}
 		return c.readers.QueryContext(ctx, query, args...)
-	}
-	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
-		return stmt.QueryContext(ctx, args...)
 	}
 	return c.pool.QueryContext(ctx, query, args...)
 }
@@ -123,13 +107,7 @@ func (c conn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 func (c conn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	query = c.d.rebind(query)
 	if c.readers != nil && isSelect(query) {
-		if stmt := c.readerStmts.prepared(ctx, c.readers, query); stmt != nil {
-			return stmt.QueryRowContext(ctx, args...)
-		}
 		return c.readers.QueryRowContext(ctx, query, args...)
-	}
-	if stmt := c.stmts.prepared(ctx, c.pool, query); stmt != nil {
-		return stmt.QueryRowContext(ctx, args...)
 	}
 	return c.pool.QueryRowContext(ctx, query, args...)
 }
@@ -147,19 +125,13 @@ func (c conn) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{tx: tx, d: c.d, stmts: c.stmts, config: c.config}, nil
+	return &txn{tx: tx, d: c.d, config: c.config}, nil
 }
 
 // txn is a transaction whose statements are rebound for the dialect.
 type txn struct {
 	tx *sql.Tx
 	d  *dialect
-
-	// stmts is the conn's: a statement already prepared on the pool runs
-	// in the transaction without being prepared again. One that is not is
-	// not prepared here, because on SQLite's single connection a prepare
-	// on the pool would wait for the connection this transaction holds.
-	stmts *stmtCache
 
 	// config is dropped when a transaction that wrote a configuration
 	// table commits, or is nil on PostgreSQL.
@@ -177,27 +149,18 @@ func (t *txn) noteWrite(query string) {
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query = t.d.rebind(query)
 	t.noteWrite(query)
-	if stmt := t.stmts.lookup(query); stmt != nil {
-		return t.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
-	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = t.d.rebind(query)
 	t.noteWrite(query)
-	if stmt := t.stmts.lookup(query); stmt != nil {
-		return t.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
-	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	query = t.d.rebind(query)
 	t.noteWrite(query)
-	if stmt := t.stmts.lookup(query); stmt != nil {
-		return t.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
-	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 

@@ -98,7 +98,7 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 		}
 	}
 
-	pool, err := sql.Open("sqlite", dsn(path))
+	pool, err := openSQLitePool(dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -116,7 +116,7 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 	pool.SetConnMaxLifetime(0)
 
 	d := sqliteDialect
-	db := &DB{db: conn{pool: pool, d: d, stmts: newStmtCache()}, pool: pool, d: d, name: path, path: path, sealer: sealer, logger: logger, now: time.Now}
+	db := &DB{db: conn{pool: pool, d: d}, pool: pool, d: d, name: path, path: path, sealer: sealer, logger: logger, now: time.Now}
 
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
@@ -135,7 +135,7 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 
 	// Reads go to connections of their own only now, after the
 	// migrations, which read and write on the one connection.
-	readers, err := sql.Open("sqlite", readerDSN(path))
+	readers, err := openSQLitePool(readerDSN(path))
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
@@ -145,7 +145,6 @@ func openSQLite(ctx context.Context, path string, sealer *seal.Sealer, logger *s
 	readers.SetConnMaxIdleTime(0)
 	readers.SetConnMaxLifetime(0)
 	db.db.readers = readers
-	db.db.readerStmts = newStmtCache()
 	db.config = newConfigCache()
 	db.db.config = db.config
 
@@ -193,8 +192,6 @@ func maxReaders() int {
 
 // Close closes the database. River clients using it must be stopped first.
 func (db *DB) Close() error {
-	db.db.stmts.close()
-	db.db.readerStmts.close()
 	if db.db.readers != nil {
 		db.db.readers.Close()
 	}
