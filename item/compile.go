@@ -19,6 +19,9 @@ type compiledItem struct {
 	label   *displayTemplate
 	paging  pagingPlan
 	maxRows int
+	// cacheSettings are the settings that go into the cache key; see
+	// settings.
+	cacheSettings []string
 }
 
 // compileItem compiles everything an evaluation needs. Errors are
@@ -47,6 +50,7 @@ func compileItem(it fieldlink.Item) (*compiledItem, error) {
 	if c.paging, err = compilePaging(it.Paging); err != nil {
 		return nil, err
 	}
+	c.cacheSettings = c.settings()
 	return c, nil
 }
 

@@ -179,7 +179,7 @@ func (e *Engine) pages(ctx context.Context, c *compiledItem, ds fieldlink.Dataso
 	}
 
 	it := c.item
-	key := cacheKey{itemID: it.ID, generation: e.generation(it.ID), digest: requestDigest(ds, req, c.settings()...)}
+	key := cacheKey{itemID: it.ID, generation: e.generation(it.ID), digest: requestDigest(ds, req, c.cacheSettings...)}
 	ttl := time.Duration(it.CacheSeconds) * time.Second
 	if ttl > 0 {
 		if entry, ok := e.cache.GetIfPresent(key); ok {
