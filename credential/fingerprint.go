@@ -62,9 +62,12 @@ func (f *fingerprinter) sum(ds fieldlink.Datasource) []byte {
 		buf = appendString(buf, scope)
 	}
 	buf = binary.BigEndian.AppendUint64(buf, uint64(len(a.TokenParams)))
-	for _, name := range slices.Sorted(maps.Keys(a.TokenParams)) {
-		buf = appendString(buf, name)
-		buf = appendString(buf, a.TokenParams[name])
+	// Sorting the keys of an empty map still allocates, so it is skipped.
+	if len(a.TokenParams) > 0 {
+		for _, name := range slices.Sorted(maps.Keys(a.TokenParams)) {
+			buf = appendString(buf, name)
+			buf = appendString(buf, a.TokenParams[name])
+		}
 	}
 	buf = appendString(buf, a.ClientCertificate)
 	buf = appendString(buf, a.ClientPrivateKey)
