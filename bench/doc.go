@@ -7,7 +7,9 @@
 //     direct call a Go programmer would write (a token from
 //     golang.org/x/oauth2/clientcredentials, a GET with net/http, the field
 //     decoded with encoding/json), at 1, 16 and 256 lookups at once. It
-//     reports the median latency of each and their ratio.
+//     reports the median latency of each and their ratio. Both keep up to
+//     100 idle connections per host. The Graph emulator checks the RS256
+//     signature of every token, which costs the same for both.
 //   - BenchmarkNaiveScriptVersusFieldlink: 1,000 tickets from 200 reporters,
 //     handled by a script that fetches a token and calls Graph for every
 //     ticket, and by fieldlink with its token cache and result cache. It
