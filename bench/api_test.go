@@ -156,8 +156,8 @@ func newCachedLookup(b *testing.B, fl *benchServer) *cachedLookup {
 		lookup.contentType = resp.Header.Get("Content-Type")
 	}
 
-	// The directory answers each reporter's lookup once: every later
-	// evaluation comes from the cache.
+	// Graph received each reporter's lookup once: every later evaluation
+	// comes from the cache.
 	before := fl.graph.Requests()
 	if _, _, err := lookup.post(context.Background(), client, lookup.url, lookup.requests[0]); err != nil {
 		b.Fatal(err)

@@ -90,10 +90,10 @@ type benchServerOptions struct {
 }
 
 // benchServer is a fieldlink server started by server.Start and configured
-// through its REST API as an admin would: a Graph datasource with OAuth 2
-// client credentials, a Jira datasource, the item "Reporter office" (cached
-// for an hour), one rule per office and a hook. The emulators of Entra ID,
-// Graph and Jira Cloud serve it on loopback.
+// through its REST API as an admin would. It has a Graph datasource with
+// OAuth 2 client credentials, a Jira datasource, the item "Reporter office"
+// (cached for an hour), one rule per office and a hook. The emulators of
+// Entra ID, Graph and Jira Cloud serve it on loopback.
 type benchServer struct {
 	url string
 	// admin calls the API with the admin token; apiToken is an API token
@@ -331,11 +331,11 @@ type capturedWebhook struct {
 	header http.Header
 }
 
-// webhookCapture is the Jira emulator's HTTP transport: it keeps every
-// jira:issue_created delivery by issue key and answers 202 without sending
+// webhookCapture is the Jira emulator's HTTP transport. It keeps every
+// jira:issue_created delivery by issue key and returns 202 without sending
 // it, so that the benchmark sends the same signed request to fieldlink with
 // its own timing. Other deliveries, such as the jira:issue_updated that
-// fieldlink's own edits cause, are answered 200 and dropped, as a Jira
+// fieldlink's own edits cause, get 200 and are dropped, as a Jira
 // webhook registered for created issues only would not send them.
 type webhookCapture struct {
 	mu       sync.Mutex
@@ -346,7 +346,7 @@ func newWebhookCapture() *webhookCapture {
 	return &webhookCapture{captured: map[string]capturedWebhook{}}
 }
 
-// RoundTrip keeps the request and answers it.
+// RoundTrip keeps the request and returns a response without sending it.
 func (c *webhookCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	body, err := io.ReadAll(req.Body)
 	req.Body.Close()
@@ -379,7 +379,7 @@ func (c *webhookCapture) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// take returns the captured delivery of the issue and forgets it.
+// take returns the captured delivery of the issue and removes it.
 func (c *webhookCapture) take(key string) (capturedWebhook, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -388,8 +388,8 @@ func (c *webhookCapture) take(key string) (capturedWebhook, bool) {
 	return w, ok
 }
 
-// jiraEditCounter serves the Jira emulator and counts the issue edits
-// (PUT /rest/api/3/issue/{key} answered 204) it accepted. It also notes
+// jiraEditCounter serves the Jira emulator and counts the issue edits it
+// accepted (PUT /rest/api/3/issue/{key} with status 204). It also notes
 // when the last of the issues that expect names was first edited.
 type jiraEditCounter struct {
 	next http.Handler
