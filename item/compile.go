@@ -19,8 +19,8 @@ type compiledItem struct {
 	label   *displayTemplate
 	paging  pagingPlan
 	maxRows int
-	// cacheSettings are the settings that go into the cache key; see
-	// settings.
+	// cacheSettings is what settings returns, computed once because it
+	// goes into the cache key of every evaluation.
 	cacheSettings []string
 }
 
