@@ -35,11 +35,11 @@ func (d *document) writeGaps(b *strings.Builder) {
 
 	b.WriteString("## Where the time goes in missed targets\n\n")
 	for _, family := range missed {
-		fmt.Fprintf(b, "**%s.** ", family)
-		if note, ok := gapNotes[family]; ok {
-			b.WriteString(note)
+		note, ok := gapNotes[family]
+		if !ok {
+			note = "No study of this gap is recorded here yet."
 		}
-		b.WriteString("\n\n")
+		fmt.Fprintf(b, "**%s.** %s\n\n", family, note)
 
 		lines, err := profileLines(filepath.Join(d.profiles, family+".txt"))
 		if d.profiles == "" || err != nil || len(lines) == 0 {
