@@ -41,9 +41,9 @@ var methods = map[string]string{
 		"enough reporters to fill the result cache; rss-mib is the process's resident size (VmRSS) afterwards. " +
 		"cache=default keeps the engine's default number of results, the other case a cache sized for every " +
 		"lookup.",
-	"BenchmarkAPICachedLookup": "The item's results for every reporter are cached first, then a load generator in the " +
+	"BenchmarkAPICachedLookup": "The item's results for every reporter are cached first. Then a load generator in the " +
 		"benchmark's process sends `POST /api/v1/items/{id}/evaluate` with an admin API token from a fixed number of " +
-		"clients, each waiting for its response before the next request, for a fixed time. A plain `net/http` " +
+		"clients for a fixed time, each client waiting for its response before the next request. A plain `net/http` " +
 		"handler that reads the request and returns the same JSON bytes with the same content type is driven the " +
 		"same way, in slices that alternate with fieldlink's, so that other load on the machine hits both alike. " +
 		"Every response is compared with the expected bytes. The load generator shares the two CPUs with the " +
