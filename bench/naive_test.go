@@ -18,8 +18,8 @@ import (
 )
 
 // naiveWorkers is the number of tickets each arm of
-// BenchmarkNaiveScriptVersusFieldlink handles at once: the server's default
-// number of queue workers, given to the script too so the times compare.
+// BenchmarkNaiveScriptVersusFieldlink handles at once. Both arms get the
+// same number, so their times compare.
 const naiveWorkers = 4
 
 // BenchmarkNaiveScriptVersusFieldlink handles the same tickets twice. The

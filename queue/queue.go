@@ -65,7 +65,7 @@ type Options struct {
 // connections at once.
 const (
 	DefaultSQLiteWorkers   = 16
-	DefaultPostgresWorkers = 32
+	DefaultPostgresWorkers = 64
 )
 
 // Queue accepts ticket events and works them.

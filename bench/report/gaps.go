@@ -18,7 +18,7 @@ var gapNotes = map[string]string{
 		"server and the load generator, which both sides share.",
 	"BenchmarkTicketThroughput": "Each ticket waits for the Jira emulator twice (the edit screen, then the edit) and, " +
 		"for a reporter not cached yet, for Graph. The queue works a fixed number of tickets at once (16 on SQLite, " +
-		"32 on PostgreSQL), so with a delay on every response the throughput cannot exceed the workers divided by " +
+		"64 on PostgreSQL), so with a delay on every response the throughput cannot exceed the workers divided by " +
 		"the time one ticket takes. On PostgreSQL each ticket also waits for at least three commits to reach the disk: " +
 		"the intake, the mark before the first write to Jira, and the outcome. PostgreSQL's processes also share the " +
 		"two CPUs with the benchmark, its emulators and its load generator.",

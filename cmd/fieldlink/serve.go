@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", envOr("FIELDLINK_DATA", defaultDataDir()), "data folder holding the database and the master key file (env FIELDLINK_DATA)")
 	database := fs.String("database", envOr("FIELDLINK_DATABASE", ""), "postgres:// URL of a PostgreSQL database that replicas share, or the path of an SQLite file; empty for fieldlink.db in the data folder (env FIELDLINK_DATABASE)")
 	jobTimeoutText := fs.String("job-timeout", envOr("FIELDLINK_JOB_TIMEOUT", "1m"), "longest time one ticket event may take; on PostgreSQL, an event left by a stopped replica is taken up by another between twice this and twice this plus 40s (env FIELDLINK_JOB_TIMEOUT)")
+	workersText := fs.String("workers", envOr("FIELDLINK_WORKERS", "0"), "ticket events processed at once by this process; 0 means 16 on SQLite and 64 on PostgreSQL (env FIELDLINK_WORKERS)")
 	allowLoopback := fs.Bool("allow-loopback", false, "let datasources reach 127.0.0.0/8 and ::1 (off by default)")
 	allowPrivate := fs.Bool("allow-private-networks", false, "let datasources reach private network ranges such as 10.0.0.0/8 (off by default)")
 	publicURL := fs.String("public-url", envOr("FIELDLINK_PUBLIC_URL", ""), "address Jira reaches fieldlink at, used in hook URLs, e.g. https://fieldlink.example.com (env FIELDLINK_PUBLIC_URL)")
@@ -54,6 +56,11 @@ Flags:
 		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 
+	workers, err := strconv.Atoi(*workersText)
+	if err != nil || workers < 0 || workers > 1000 {
+		return fmt.Errorf("--workers (env FIELDLINK_WORKERS) is %q: give a number from 1 to 1000, or 0 for the default", *workersText)
+	}
+
 	jobTimeout, err := time.ParseDuration(*jobTimeoutText)
 	if err != nil || jobTimeout < time.Second {
 		return fmt.Errorf("--job-timeout (env FIELDLINK_JOB_TIMEOUT) is %q: give a duration of at least 1s, such as 90s or 2m", *jobTimeoutText)
@@ -68,6 +75,7 @@ Flags:
 		DataDir:       *data,
 		Database:      *database,
 		JobTimeout:    jobTimeout,
+		Workers:       workers,
 		MasterKey:     os.Getenv("FIELDLINK_MASTER_KEY"),
 		AdminToken:    os.Getenv("FIELDLINK_ADMIN_TOKEN"),
 		AllowLoopback: *allowLoopback,
