@@ -136,7 +136,7 @@ type Options struct {
 // Server is the REST API and webhook intake.
 type Server struct {
 	opts Options
-	mux  *http.ServeMux
+	mux  *routeTable
 	log  *slog.Logger
 
 	// crossOrigin rejects state-changing cookie requests from other
@@ -152,7 +152,7 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux(), log: opts.Logger, crossOrigin: http.NewCrossOriginProtection()}
+	s := &Server{opts: opts, mux: newRouteTable(), log: opts.Logger, crossOrigin: http.NewCrossOriginProtection()}
 	s.routes()
 	return s
 }
