@@ -18,7 +18,7 @@ import (
 )
 
 // publicRoutes are the routes that serve anonymous requests by design, each
-// with the reason that is safe. Every other route must reject them.
+// with the reason it is safe. Every other route must reject them.
 var publicRoutes = map[string]string{
 	"GET /healthz":               "liveness probe: returns a fixed status and no data",
 	"GET /readyz":                "readiness probe: names the failing checks and no configuration",
@@ -166,8 +166,8 @@ func (c *routeChecker) pageProblems(path string) []string {
 	return problems
 }
 
-// listOnlyTokens stands in for the token store in an API built only to list
-// its routes. Its methods are never called.
+// listOnlyTokens is the token store of an API built only to list its
+// routes, so its methods are never called.
 type listOnlyTokens struct{ httpapi.TokenStore }
 
 // apiRoutes lists the routes of an API built with the optional parts that
