@@ -73,10 +73,10 @@ type tokenErrorBody struct {
 
 // decodeTokenError builds a *TokenError from the oauth2 package's error,
 // reading Entra ID's fields from the response body. The secret is redacted
-// from the description in case an endpoint echoes it.
+// from the error code and the description in case an endpoint echoes it.
 func decodeTokenError(retrieveErr *oauth2.RetrieveError, tokenURL, secret string) *TokenError {
 	tokenErr := &TokenError{
-		Code:        retrieveErr.ErrorCode,
+		Code:        outbound.Redact(retrieveErr.ErrorCode, secret),
 		Description: outbound.Redact(retrieveErr.ErrorDescription, secret),
 		TokenURL:    tokenURL,
 	}
