@@ -136,12 +136,21 @@ func parseDelivery(body []byte, automation bool) (jira.Webhook, []byte, error) {
 
 	webhook := maps.Clone(wh.Raw)
 	webhook["webhookEvent"] = wh.Event
+	// A top-level timestamp of the Automation body is not the webhook's,
+	// and one that is not a number would make the stored body unreadable.
+	delete(webhook, "timestamp")
 	if wh.Timestamp != 0 {
 		webhook["timestamp"] = wh.Timestamp
 	}
 	payload, err := json.Marshal(webhook)
 	if err != nil {
 		return jira.Webhook{}, nil, fieldlink.Errorf(fieldlink.EInvalid, "issue %s cannot be stored as a webhook body: %v", wh.IssueKey, err)
+	}
+
+	// Processing reads the stored body as a webhook, so a body it could
+	// not read is refused now rather than failing after the 202.
+	if _, err := jira.ParseWebhook(payload); err != nil {
+		return jira.Webhook{}, nil, err
 	}
 	return wh, payload, nil
 }
