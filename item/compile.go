@@ -19,7 +19,7 @@ type compiledItem struct {
 	label   *displayTemplate
 	paging  pagingPlan
 	maxRows int
-	// cacheSettings is what settings returns, computed once because it
+	// cacheSettings is the result of settings, computed once because it
 	// goes into the cache key of every evaluation.
 	cacheSettings []string
 }

@@ -69,9 +69,9 @@ func (c *configCache) changed() {
 	clear(c.entries)
 }
 
-// configChanged drops the configuration records kept on SQLite. Methods
-// whose write to a configuration table returns rows call it once they have
-// read them; conn and txn call it after every other such write.
+// configChanged drops the configuration records kept on SQLite. A method
+// whose write to a configuration table returns rows calls it after reading
+// them. conn and txn call it after every other such write.
 func (db *DB) configChanged() {
 	db.config.changed()
 }

@@ -72,7 +72,7 @@ type conn struct {
 
 	// readers, when set, runs the SELECT statements, so that on SQLite
 	// reads run beside each other and beside the pool's single writing
-	// connection, which WAL mode allows. A read there sees every
+	// connection, which WAL mode allows. A read there returns every
 	// transaction committed before it starts.
 	readers *sql.DB
 

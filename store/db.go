@@ -56,8 +56,8 @@ type DB struct {
 
 // Open opens the database named by database, applies fieldlink's
 // migrations and River's, and returns it. A postgres:// or postgresql://
-// URL, or a libpq keyword/value string, selects PostgreSQL; another URL
-// scheme is rejected; anything else is the path of an SQLite file, created
+// URL, or a libpq keyword/value string, selects PostgreSQL. Another URL
+// scheme is rejected. Anything else is the path of an SQLite file, created
 // when missing. It rejects a database whose schema is newer than
 // this binary's with an error matching ErrSchemaTooNew. sealer seals and
 // opens the secret fields. logger may be nil, which discards logs.

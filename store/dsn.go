@@ -55,7 +55,7 @@ func checkDatabaseName(database string) error {
 		return nil
 	}
 	if ambiguousURL(database) {
-		return fmt.Errorf("the database URL holds a # or more than one @, so its password cannot be told apart: percent-encode @ : / ? # in the user name and password (@ as %%40, # as %%23)")
+		return fmt.Errorf("invalid database URL: it contains a # or more than one @, so the password cannot be separated from the host: percent-encode @ : / ? # in the user name and password (@ as %%40, # as %%23)")
 	}
 	if IsPostgresURL(database) {
 		return nil
@@ -64,7 +64,7 @@ func checkDatabaseName(database string) error {
 }
 
 // ambiguousURL reports a URL whose user information holds an unescaped @
-// or #, so that no part of it can be told from the password.
+// or #, so that the password cannot be separated from the rest.
 func ambiguousURL(database string) bool {
 	rest := database
 	if _, after, ok := strings.Cut(database, "://"); ok {
@@ -152,7 +152,7 @@ func urlProblem(database string) string {
 }
 
 // connectPostgres opens a pool on the PostgreSQL server that database
-// names, checks that it answers, and returns it with the redacted name.
+// names, pings it, and returns it with the redacted name.
 func connectPostgres(ctx context.Context, database string) (*pgxpool.Pool, string, error) {
 	name := RedactDatabase(database)
 
