@@ -71,9 +71,22 @@ func NewSSO(opts SSOOptions) *SSO {
 
 // Register adds the single sign-on routes to mux.
 func (s *SSO) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /sso/login", s.login)
-	mux.HandleFunc("GET /sso/callback", s.callback)
-	mux.HandleFunc("GET /api/v1/sso", s.status)
+	s.register(mux.HandleFunc)
+}
+
+// Routes returns the ServeMux patterns that Register adds, in the order it
+// adds them. None of them requires a session, since they sign the user in.
+func (s *SSO) Routes() []string {
+	var patterns []string
+	s.register(func(pattern string, _ func(http.ResponseWriter, *http.Request)) { patterns = append(patterns, pattern) })
+	return patterns
+}
+
+// register passes every route to handle, for Register and Routes alike.
+func (s *SSO) register(handle func(pattern string, handler func(http.ResponseWriter, *http.Request))) {
+	handle("GET /sso/login", s.login)
+	handle("GET /sso/callback", s.callback)
+	handle("GET /api/v1/sso", s.status)
 }
 
 // SSOStatus is the body of GET /api/v1/sso.

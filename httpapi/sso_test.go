@@ -299,6 +299,15 @@ func TestSSOStatus(t *testing.T) {
 	}
 }
 
+func TestSSORoutesListed(t *testing.T) {
+	routes := NewSSO(SSOOptions{}).Routes()
+
+	want := []string{"GET /sso/login", "GET /sso/callback", "GET /api/v1/sso"}
+	if strings.Join(routes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Routes() = %q, want %q", routes, want)
+	}
+}
+
 func TestSSOOffRoutesNotFound(t *testing.T) {
 	a := newAPI(t)
 

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -107,6 +108,10 @@ type Server struct {
 	listener net.Listener
 	logger   *slog.Logger
 	done     chan error
+
+	// routes lists the ServeMux patterns of the API, single sign-on and
+	// the admin pages, for Routes.
+	routes []string
 
 	// stopBackground ends the background checks started with the server.
 	stopBackground context.CancelFunc
@@ -215,10 +220,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	// route the pages do not register.
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
+	s.routes = api.Routes()
 	if s.sso != nil {
 		s.sso.Register(mux)
+		s.routes = append(s.routes, s.sso.Routes()...)
 	}
-	webui.New(webui.Options{SignedInFunc: s.signedIn, Logger: logger}).Register(mux)
+	pages := webui.New(webui.Options{SignedInFunc: s.signedIn, Logger: logger})
+	pages.Register(mux)
+	s.routes = append(s.routes, pages.Routes()...)
 
 	s.http = &http.Server{
 		Handler:           mux,
@@ -246,7 +255,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // assemble wires the parts together and returns the API handler.
-func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (http.Handler, error) {
+func (s *Server) assemble(cfg Config, adminHash [sha256.Size]byte) (*httpapi.Server, error) {
 	logger := cfg.Logger
 	out := outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate, Logger: logger})
 	creds := credential.NewCache(out.For, logger)
@@ -354,6 +363,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Done returns a channel that receives the serve loop's error when it ends.
 func (s *Server) Done() <-chan error { return s.done }
+
+// Routes returns every ServeMux pattern the server serves, such as
+// "GET /api/v1/items/{id}" or "GET /settings": the API's, the single
+// sign-on routes when single sign-on is on, and the admin pages'.
+func (s *Server) Routes() []string {
+	return slices.Clone(s.routes)
+}
 
 // requireSharedKey refuses to start on PostgreSQL without a master key
 // given: a key file made up by this replica alone would seal secrets that

@@ -79,16 +79,31 @@ func pageNames() []string {
 // Register adds the page and asset routes to mux. The API keeps its own
 // routes, so the caller registers it on the same mux under "/".
 func (h *Handler) Register(mux *http.ServeMux) {
+	h.register(mux.Handle)
+}
+
+// Routes returns the ServeMux patterns that Register adds, such as
+// "GET /settings", in the order it adds them. Every pattern but "GET
+// /login", "GET /assets/" and "GET /{$}" requires a session.
+func (h *Handler) Routes() []string {
+	var patterns []string
+	h.register(func(pattern string, _ http.Handler) { patterns = append(patterns, pattern) })
+	return patterns
+}
+
+// register passes every route to handle. Register and Routes both go
+// through it, so the listing cannot miss a route.
+func (h *Handler) register(handle func(pattern string, handler http.Handler)) {
 	assets, err := fs.Sub(assetFiles, "assets")
 	if err != nil {
 		panic(err) // the folder is embedded at build time
 	}
-	mux.Handle("GET /assets/", withSecurityHeaders(http.StripPrefix("/assets/", noListing(http.FileServerFS(assets)))))
+	handle("GET /assets/", withSecurityHeaders(http.StripPrefix("/assets/", noListing(http.FileServerFS(assets)))))
 
-	mux.Handle("GET /login", withSecurityHeaders(http.HandlerFunc(h.login)))
-	mux.Handle("GET /{$}", withSecurityHeaders(http.RedirectHandler("/datasources", http.StatusSeeOther)))
+	handle("GET /login", withSecurityHeaders(http.HandlerFunc(h.login)))
+	handle("GET /{$}", withSecurityHeaders(http.RedirectHandler("/datasources", http.StatusSeeOther)))
 	for _, p := range pages {
-		mux.Handle("GET "+p.Path, withSecurityHeaders(h.requireSession(h.servePage(p))))
+		handle("GET "+p.Path, withSecurityHeaders(h.requireSession(h.servePage(p))))
 	}
 }
 

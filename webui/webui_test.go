@@ -212,3 +212,32 @@ func TestAssetsListNoFolder(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesListEveryServedRoute(t *testing.T) {
+	h := New(Options{SignedInFunc: func(*http.Request) bool { return true }})
+	routes := h.Routes()
+
+	want := []string{"GET /assets/", "GET /login", "GET /{$}"}
+	for _, p := range pages {
+		want = append(want, "GET "+p.Path)
+	}
+	if strings.Join(routes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Routes() = %q, want %q", routes, want)
+	}
+
+	// Each listed route is served by the handler: none falls through to
+	// the mux's 404.
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for _, pattern := range routes {
+		path := strings.TrimPrefix(pattern, "GET ")
+		path = strings.ReplaceAll(path, "{$}", "")
+		if path == "/assets/" {
+			path = "/assets/style.css"
+		}
+		resp, _ := get(t, noRedirects(), srv.URL+path)
+		if resp.StatusCode == http.StatusNotFound {
+			t.Errorf("GET %s, listed as %q: status 404", path, pattern)
+		}
+	}
+}
