@@ -16,5 +16,8 @@
 // texts that the emulator chose itself.
 //
 // Options.Latency delays every response, so benchmarks can model the round
-// trip to a remote token endpoint. It is off by default.
+// trip to a remote token endpoint. It is off by default. Server.FailNext and
+// its shorthands queue faults for the next token requests: a slow response, a
+// server error, or an HTML page in place of JSON, so tests can check how a
+// client copes with an outage.
 package entra

@@ -36,6 +36,11 @@ const (
 	CodeAssertionTimeRange      = 700024
 	CodeAssertionSignature      = 700027
 	CodeAssertionAlreadyUsed    = 50013
+
+	// The codes of the server errors that ServerErrorNext queues, which
+	// the emulator chose (see serverError).
+	CodeServerError        = 50000
+	CodeServiceUnavailable = 90033
 )
 
 // errorTitles holds the short description the /error page shows per code.
@@ -65,6 +70,9 @@ var errorTitles = map[int]string{
 	CodeAssertionTimeRange:      "The client assertion is expired, not yet valid or valid for too long.",
 	CodeAssertionSignature:      "The client assertion's certificate is not registered, has expired, or did not sign it.",
 	CodeAssertionAlreadyUsed:    "The client assertion's jti was already used.",
+
+	CodeServerError:        "The token service failed to issue a token. Retry after a delay.",
+	CodeServiceUnavailable: "The token service is temporarily unavailable. Retry after a delay.",
 }
 
 // tokenError is a rejection from the token endpoint: the HTTP status, the

@@ -130,13 +130,15 @@ type Server struct {
 	keyID         string
 	tokenRequests atomic.Int64
 
-	// mu guards certificates and usedAssertions.
+	// mu guards certificates, usedAssertions and faults.
 	mu sync.Mutex
 	// certificates holds each app's certificates by lower-case client ID.
 	certificates map[string][]*x509.Certificate
 	// usedAssertions holds the expiry of each seen assertion by client ID
 	// and jti, for RejectReplayedAssertions.
 	usedAssertions map[assertionID]time.Time
+	// faults holds the misbehaviours queued by FailNext, in order.
+	faults []Fault
 }
 
 // New returns a Server for opts, with a new 2048-bit RSA signing key.
@@ -194,7 +196,7 @@ func (s *Server) TokenRequests() int {
 }
 
 // ServeHTTP routes a request to the token endpoint or the error page, after
-// Options.Latency.
+// Options.Latency. A token request meets the next queued Fault, if any.
 // A token request counts in TokenRequests as soon as it arrives, so one
 // canceled during the wait counts too.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -202,8 +204,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isToken {
 		s.tokenRequests.Add(1)
 	}
-	if !s.wait(r) {
+	if !s.sleep(r, s.opts.Latency) {
 		return
+	}
+
+	if isToken {
+		if f, ok := s.nextFault(); ok {
+			s.serveFault(w, r, tenant, f)
+			return
+		}
 	}
 
 	switch {
@@ -216,11 +225,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// wait sleeps for Options.Latency and reports whether the request is still
-// wanted. It uses the real clock, not Options.Now, which tests may hold
-// still.
-func (s *Server) wait(r *http.Request) bool {
-	if s.opts.Latency <= 0 {
+// sleep waits for d and reports whether the request is still wanted. It
+// uses the real clock, not Options.Now, which tests may hold still.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
 		return true
 	}
 
@@ -231,7 +239,7 @@ func (s *Server) wait(r *http.Request) bool {
 	r.Body = io.NopCloser(bytes.NewReader(buffered))
 	ctx := r.Context()
 
-	timer := time.NewTimer(s.opts.Latency)
+	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
