@@ -7,7 +7,8 @@
 // the end-to-end tests exercise the same parsing and error handling as with
 // the real service. ThrottleNext, UnavailableNext and FailNext make the next
 // requests fail with 429, 503 or another status and a chosen Retry-After
-// header, to test retries. Options.Latency delays every response, to model
+// header, to test retries. TruncateNext cuts the next responses short, and
+// SetEndlessPaging links every page to a further one. Options.Latency delays every response, to model
 // a remote API in benchmarks. SampleDirectory returns a made-up directory to
 // serve.
 package graph

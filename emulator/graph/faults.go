@@ -5,7 +5,8 @@ import (
 )
 
 // Fault is an error response that the server sends in place of serving a
-// request, as Graph does when it throttles a client or is unavailable.
+// request, as Graph does when it throttles a client or is unavailable, or a
+// response cut short on its way to the client.
 type Fault struct {
 	// Status is the HTTP status code, such as 429, 500 or 503.
 	Status int
@@ -14,6 +15,11 @@ type Fault struct {
 	// seconds ("10"), decimal seconds ("2.128"), an HTTP-date, or anything
 	// else a test needs. Empty sends no header.
 	RetryAfter string
+
+	// Truncation, when set, serves the request as usual and cuts the
+	// response's body as it describes. Status and RetryAfter are then
+	// ignored.
+	Truncation Truncation
 }
 
 // FailNext makes the next n requests fail with f, after the faults already
@@ -41,6 +47,30 @@ func (s *Server) UnavailableNext(n int, retryAfter string) {
 	s.FailNext(n, Fault{Status: http.StatusServiceUnavailable, RetryAfter: retryAfter})
 }
 
+// TruncateNext makes the next n responses arrive cut short as t describes.
+func (s *Server) TruncateNext(n int, t Truncation) {
+	s.FailNext(n, Fault{Truncation: t})
+}
+
+// ClearFaults drops the faults still queued, so the next request is served
+// as usual. It returns how many were dropped.
+func (s *Server) ClearFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	dropped := len(s.faults)
+	s.faults = nil
+	return dropped
+}
+
+// SetEndlessPaging turns endless paging on or off. While it is on, every
+// page of GET /v1.0/users carries an @odata.nextLink to a further page, past
+// the last user with pages that have no users, as an API whose paging is
+// broken does. Each link has a new $skiptoken, so no link repeats.
+func (s *Server) SetEndlessPaging(on bool) {
+	s.endlessPaging.Store(on)
+}
+
 // nextFault removes the first queued fault and reports whether there was
 // one.
 func (s *Server) nextFault() (Fault, bool) {
@@ -53,6 +83,15 @@ func (s *Server) nextFault() (Fault, bool) {
 	f := s.faults[0]
 	s.faults = s.faults[1:]
 	return f, true
+}
+
+// serveFault sends f in place of the response to r.
+func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, ids requestIDs, f Fault) {
+	if f.Truncation != 0 {
+		s.serveTruncated(w, r, ids, f.Truncation)
+		return
+	}
+	s.writeFault(w, ids, f)
 }
 
 // writeFault sends f with the body Graph sends for its status.

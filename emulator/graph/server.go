@@ -70,6 +70,9 @@ type Server struct {
 	opts     Options
 	requests atomic.Int64
 
+	// endlessPaging is set by SetEndlessPaging.
+	endlessPaging atomic.Bool
+
 	// mu guards faults, the error responses queued by FailNext.
 	mu     sync.Mutex
 	faults []Fault
@@ -109,10 +112,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if f, ok := s.nextFault(); ok {
-		s.writeFault(w, ids, f)
+		s.serveFault(w, r, ids, f)
 		return
 	}
+	s.serve(w, r, ids)
+}
 
+// serve authorizes r and routes it to the users API.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, ids requestIDs) {
 	if e := s.authorize(r, ids); e != nil {
 		s.writeError(w, ids, *e)
 		return
@@ -218,7 +225,8 @@ func pathSegments(r *http.Request) ([]string, *graphError) {
 }
 
 // listUsers serves GET /v1.0/users: the users matching $filter, one page of
-// $top (default 100) at a time, with an @odata.nextLink while more remain.
+// $top (default 100) at a time, with an @odata.nextLink while more remain,
+// or on every page while endless paging is on.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, ids requestIDs) {
 	q, e := parseQuery(r, "$filter", "$select", "$top", "$skiptoken")
 	if e != nil {
@@ -232,21 +240,26 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, ids requestID
 			matched = append(matched, u)
 		}
 	}
-	if q.offset > len(matched) {
+	endless := s.endlessPaging.Load()
+	if q.offset > len(matched) && !endless {
 		s.writeError(w, ids, errPageToken())
 		return
 	}
+	start := min(q.offset, len(matched))
 	end := min(q.offset+q.top, len(matched))
 
-	values := make([]object, 0, end-q.offset)
-	for _, u := range matched[q.offset:end] {
+	values := make([]object, 0, end-start)
+	for _, u := range matched[start:end] {
 		values = append(values, userObject(u, q.selected))
 	}
 
 	base := baseURL(r)
 	body := object{{"@odata.context", contextURL(base, q.selectNames, false)}}
-	if end < len(matched) {
+	switch {
+	case end < len(matched):
 		body = append(body, member{"@odata.nextLink", q.nextLink(base, end)})
+	case endless:
+		body = append(body, member{"@odata.nextLink", q.nextLink(base, q.offset+q.top)})
 	}
 	body = append(body, member{"value", values})
 	s.writeJSON(w, http.StatusOK, body)
