@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -21,6 +22,13 @@ import (
 // DefaultMaxResponseBytes is the response body limit when
 // Options.MaxResponseBytes is zero.
 const DefaultMaxResponseBytes = 10 << 20
+
+// DefaultMaxResponseHeaderBytes is the response header limit when
+// Options.MaxResponseHeaderBytes is zero. APIs and token endpoints usually
+// send a few KiB of headers (an estimate), so 256 KiB leaves ample room.
+// net/http's own default of 10 MiB would let each of many concurrent
+// lookups buffer that much.
+const DefaultMaxResponseHeaderBytes = 256 << 10
 
 // MaxRedirects is how many redirects the client follows for one request.
 const MaxRedirects = 5
@@ -49,6 +57,11 @@ type Options struct {
 	// Defaults to 10 MiB.
 	MaxResponseBytes int64
 
+	// MaxResponseHeaderBytes limits the size of a response's status line
+	// and headers in bytes. Defaults to DefaultMaxResponseHeaderBytes
+	// (256 KiB).
+	MaxResponseHeaderBytes int64
+
 	// Logger receives a warning for each blocked address. Defaults to a
 	// logger that discards.
 	Logger *slog.Logger
@@ -57,10 +70,11 @@ type Options struct {
 // Client sends HTTP requests to upstream hosts through the address guard.
 // It is safe for concurrent use.
 type Client struct {
-	guard    guard
-	maxBytes int64
-	logger   *slog.Logger
-	http     *http.Client
+	guard          guard
+	maxBytes       int64
+	maxHeaderBytes int64
+	logger         *slog.Logger
+	http           *http.Client
 
 	// fingerprints holds *fingerprintState values. Their HMACs, keyed with
 	// a random key, name cached per-datasource clients, so the names kept
@@ -75,15 +89,19 @@ type Client struct {
 // New returns a Client configured by opts.
 func New(opts Options) *Client {
 	c := &Client{
-		guard:    guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
-		maxBytes: opts.MaxResponseBytes,
-		logger:   opts.Logger,
-		clients:  make(map[string]*cachedClient),
+		guard:          guard{allowLoopback: opts.AllowLoopback, allowPrivate: opts.AllowPrivate},
+		maxBytes:       opts.MaxResponseBytes,
+		maxHeaderBytes: opts.MaxResponseHeaderBytes,
+		logger:         opts.Logger,
+		clients:        make(map[string]*cachedClient),
 	}
 	fingerprintKey := []byte(rand.Text())
 	c.fingerprints.New = func() any { return &fingerprintState{mac: hmac.New(sha256.New, fingerprintKey)} }
 	if c.maxBytes <= 0 {
 		c.maxBytes = DefaultMaxResponseBytes
+	}
+	if c.maxHeaderBytes <= 0 {
+		c.maxHeaderBytes = DefaultMaxResponseHeaderBytes
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -129,15 +147,16 @@ func (c *Client) newHTTPClient(s transportSettings) *http.Client {
 		// NOTE: the dial and the TLS handshake are each bounded by the
 		// connect timeout, so establishing a connection can take up to
 		// twice as long.
-		TLSHandshakeTimeout:   s.connectTimeout,
-		ExpectContinueTimeout: time.Second,
+		TLSHandshakeTimeout:    s.connectTimeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxResponseHeaderBytes: c.maxHeaderBytes,
 	}
 	if s.tlsConfig != nil {
 		transport.TLSClientConfig = s.tlsConfig
 	}
 
 	return &http.Client{
-		Transport:     &limitTransport{base: transport, maxBytes: c.maxBytes},
+		Transport:     &limitTransport{base: transport, maxBytes: c.maxBytes, maxHeaderBytes: c.maxHeaderBytes},
 		CheckRedirect: checkRedirect,
 	}
 }
@@ -247,6 +266,28 @@ func (e *ResponseTooLargeError) Error() string {
 	return fmt.Sprintf("response from %s is larger than the limit of %s: request less data (select fewer fields or rows)", e.Host, formatBytes(e.Limit))
 }
 
+// ResponseHeaderTooLargeError reports a response whose status line and
+// headers are past the header size limit.
+type ResponseHeaderTooLargeError struct {
+	Host  string
+	Limit int64
+}
+
+// Error names the host and the limit.
+func (e *ResponseHeaderTooLargeError) Error() string {
+	return fmt.Sprintf("response headers from %s are larger than the limit of %s: check that the URL points at the API itself, not at a web page or a proxy that sends many cookies", e.Host, formatBytes(e.Limit))
+}
+
+// isHeaderLimitError reports whether err is net/http's error for response
+// headers past Transport.MaxResponseHeaderBytes.
+// NOTE: net/http exports no error value for this, so the check matches the
+// messages of its HTTP/1.1 and HTTP/2 transports (Go 1.26).
+func isHeaderLimitError(err error) bool {
+	message := err.Error()
+	return strings.Contains(message, "server response headers exceeded") ||
+		strings.Contains(message, "response header list larger than advertised limit")
+}
+
 // formatBytes writes n in MiB or KiB when it divides evenly, else in bytes.
 func formatBytes(n int64) string {
 	switch {
@@ -259,14 +300,20 @@ func formatBytes(n int64) string {
 }
 
 // limitTransport rejects responses that declare a length past the limit and
-// makes reading past the limit fail for the others.
+// makes reading past the limit fail for the others. It turns the base
+// transport's error for headers past their limit into a
+// *ResponseHeaderTooLargeError.
 type limitTransport struct {
-	base     http.RoundTripper
-	maxBytes int64
+	base           http.RoundTripper
+	maxBytes       int64
+	maxHeaderBytes int64
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
+	if err != nil && isHeaderLimitError(err) {
+		return nil, &ResponseHeaderTooLargeError{Host: req.URL.Host, Limit: t.maxHeaderBytes}
+	}
 	if err != nil {
 		return nil, err
 	}

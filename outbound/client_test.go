@@ -313,3 +313,49 @@ func TestDoResponseSizeLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestDoResponseHeaderLimit(t *testing.T) {
+	tests := []struct {
+		name      string
+		limit     int64
+		padding   int
+		wantLimit string
+	}{
+		{name: "under limit", limit: 4 << 10, padding: 2 << 10},
+		{name: "over limit", limit: 4 << 10, padding: 8 << 10, wantLimit: "4 KiB"},
+		{name: "over default limit", padding: outbound.DefaultMaxResponseHeaderBytes + 1, wantLimit: "256 KiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("X-Padding", strings.Repeat("p", tt.padding))
+				io.WriteString(w, "{}")
+			}))
+			t.Cleanup(srv.Close)
+			c := outbound.New(outbound.Options{AllowLoopback: true, MaxResponseHeaderBytes: tt.limit})
+
+			resp, err := get(t, c, srv.URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+
+			if tt.wantLimit == "" {
+				if err != nil {
+					t.Fatalf("error = %v, want none", err)
+				}
+				return
+			}
+			var tooLarge *outbound.ResponseHeaderTooLargeError
+			if !errors.As(err, &tooLarge) {
+				t.Fatalf("error = %v, want *ResponseHeaderTooLargeError", err)
+			}
+			if !strings.Contains(err.Error(), tt.wantLimit) {
+				t.Errorf("error %q does not name the %s limit", err, tt.wantLimit)
+			}
+			host := strings.TrimPrefix(srv.URL, "http://")
+			if !strings.Contains(err.Error(), "response headers from "+host) {
+				t.Errorf("error %q does not name the host %s", err, host)
+			}
+		})
+	}
+}

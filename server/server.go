@@ -127,6 +127,13 @@ const (
 
 	// minAdminTokenLength keeps a guessable word from being the admin token.
 	minAdminTokenLength = 16
+
+	// maxHeaderBytes bounds a request's line and headers. Past it (and the
+	// 4 KiB that net/http reads beyond it) a request gets 431 Request
+	// Header Fields Too Large. 64 KiB is many times a session cookie, a
+	// bearer token and Jira's webhook headers together, where net/http's
+	// default of 1 MiB would let every connection buffer that much.
+	maxHeaderBytes = 64 << 10
 )
 
 // Start opens the data folder, applies migrations, starts the queue and
@@ -235,6 +242,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go func() {
