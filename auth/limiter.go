@@ -35,6 +35,13 @@ func (l *Limiter) withDefaults() (int, time.Duration, time.Time) {
 	return maxFailures, window, now
 }
 
+// CountingWindow returns the period failures are counted over: Window, or
+// its default when Window is zero.
+func (l *Limiter) CountingWindow() time.Duration {
+	_, window, _ := l.withDefaults()
+	return window
+}
+
 // RetryAfter returns how long key stays blocked, or zero when it may try
 // to sign in.
 func (l *Limiter) RetryAfter(key string) time.Duration {

@@ -50,3 +50,12 @@ func TestLimiterResetClearsFailures(t *testing.T) {
 		t.Errorf("after Reset: RetryAfter = %v, want 0", wait)
 	}
 }
+
+func TestLimiterCountingWindow(t *testing.T) {
+	if got, want := (&Limiter{}).CountingWindow(), 15*time.Minute; got != want {
+		t.Errorf("default CountingWindow = %v, want %v", got, want)
+	}
+	if got, want := (&Limiter{Window: time.Minute}).CountingWindow(), time.Minute; got != want {
+		t.Errorf("CountingWindow with Window set = %v, want %v", got, want)
+	}
+}

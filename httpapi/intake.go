@@ -40,6 +40,16 @@ type IntakeBody struct {
 func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	hookID := r.PathValue("hook")
 
+	// A client past the limit of failed deliveries gets 429 before its body
+	// is read, its hook looked up or any HMAC computed. Jira Cloud retries
+	// deliveries answered 408, 409, 425, 429 or 5xx (Atlassian's webhook
+	// retry policy), so a correctly signed delivery that meets the limit
+	// arrives again once the failures age out.
+	if wait := s.webhookGuard.limiter.RetryAfter(hookKey(clientIP(r), hookID)); wait > 0 {
+		s.webhookGuard.throttle(w, r, hookID, wait)
+		return
+	}
+
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
@@ -212,7 +222,7 @@ func inProjects(h fieldlink.Hook, project string) bool {
 // response is the same for a wrong token and a hook without one.
 func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hookID string) (fieldlink.Hook, bool) {
 	unauthorized := func(reason, hint string) {
-		s.log.Warn("webhook rejected: "+reason, "hook", hookID, "automation", true)
+		s.webhookGuard.fail(r, hookKey(clientIP(r), hookID), reason, "hook", hookID, "automation", true)
 		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
 			Message: "missing or invalid " + AutomationTokenHeader + " header: " + hint}})
 	}
@@ -250,7 +260,7 @@ func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hook
 func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID string, body []byte) (fieldlink.Hook, bool) {
 	signature := r.Header.Get("X-Hub-Signature")
 	unauthorized := func(reason string, err error) {
-		s.log.Warn("webhook rejected: "+reason, "hook", hookID, "error", err)
+		s.webhookGuard.fail(r, hookKey(clientIP(r), hookID), reason, "hook", hookID, "error", err)
 		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
 			Message: "webhook signature missing or invalid: set the hook's secret in the Jira webhook so Jira sends X-Hub-Signature"}})
 	}
@@ -285,13 +295,21 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 }
 
 // rejectHookLookup logs and responds to a failed look-up of the hook in the
-// path: 404 for an unknown hook, 500 for a store failure.
+// path: 404 for an unknown hook, or 429 once the client has asked for too
+// many unknown hooks, and 500 for a store failure.
 func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID string, err error) {
-	if fieldlink.ErrorCode(err) == fieldlink.ENotFound {
-		s.log.Warn("webhook rejected: unknown hook", "hook", hookID)
-	} else {
+	if fieldlink.ErrorCode(err) != fieldlink.ENotFound {
 		s.log.Error("webhook rejected: hook not read", "hook", hookID, "error", err)
+		s.writeError(w, r, err)
+		return
 	}
+
+	key := unknownHookKey(clientIP(r))
+	if wait := s.webhookGuard.limiter.RetryAfter(key); wait > 0 {
+		s.webhookGuard.throttle(w, r, hookID, wait)
+		return
+	}
+	s.webhookGuard.fail(r, key, "unknown hook", "hook", hookID)
 	s.writeError(w, r, err)
 }
 

@@ -130,14 +130,19 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies. Defaults to 1 MiB.
 	MaxBodyBytes int64
 
+	// IntakeLimiter counts failed webhook deliveries per client address
+	// and hook. Defaults to 20 failures per minute.
+	IntakeLimiter *auth.Limiter
+
 	Logger *slog.Logger
 }
 
 // Server is the REST API and webhook intake.
 type Server struct {
-	opts Options
-	mux  *routeTable
-	log  *slog.Logger
+	opts         Options
+	mux          *routeTable
+	log          *slog.Logger
+	webhookGuard *intakeGuard
 
 	// crossOrigin rejects state-changing cookie requests from other
 	// origins, using the browser's Sec-Fetch-Site and Origin headers.
@@ -153,6 +158,7 @@ func New(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, mux: newRouteTable(), log: opts.Logger, crossOrigin: http.NewCrossOriginProtection()}
+	s.webhookGuard = newIntakeGuard(opts.IntakeLimiter, s.now, opts.Logger)
 	s.routes()
 	return s
 }
