@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"syscall"
@@ -225,16 +226,16 @@ func (c *Client) dial(ctx context.Context, dialer *net.Dialer, network, address 
 // token request's client_secret. Each hop dials through the guard.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > MaxRedirects {
-		return fmt.Errorf("stopped after %d redirects at %s: point the URL at the final location", MaxRedirects, req.URL.Redacted())
+		return fmt.Errorf("stopped after %d redirects at %s: point the URL at the final location", MaxRedirects, withoutQuery(req.URL))
 	}
 
 	prev := via[len(via)-1]
 	if prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
-		return fmt.Errorf("blocked redirect from https to %s: set the datasource's URL to the https location the API uses", req.URL.Redacted())
+		return fmt.Errorf("blocked redirect from https to %s: set the datasource's URL to the https location the API uses", withoutQuery(req.URL))
 	}
 
 	if req.URL.Host != via[0].URL.Host && req.Body != nil && req.Body != http.NoBody {
-		return fmt.Errorf("blocked redirect of %s %s to another host, %s, because it would resend the request body: set the URL to the final location", via[0].Method, via[0].URL.Redacted(), req.URL.Host)
+		return fmt.Errorf("blocked redirect of %s %s to another host, %s, because it would resend the request body: set the URL to the final location", via[0].Method, withoutQuery(via[0].URL), req.URL.Host)
 	}
 
 	if req.URL.Host != via[0].URL.Host {
@@ -245,6 +246,15 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		}
 	}
 	return nil
+}
+
+// withoutQuery returns u for an error message without its query and
+// fragment and with its password hidden, because the query may carry an API
+// key that the datasource adds to every URL, redirects included.
+func withoutQuery(u *url.URL) string {
+	trimmed := *u
+	trimmed.RawQuery, trimmed.ForceQuery, trimmed.Fragment, trimmed.RawFragment = "", false, "", ""
+	return trimmed.Redacted()
 }
 
 // keptOnCrossHostRedirect lists the headers that carry no credentials.

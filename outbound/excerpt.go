@@ -55,6 +55,20 @@ func Excerpt(body []byte, secrets ...string) string {
 // Redact replaces each of secrets (and its URL encoding) and anything in
 // text that looks like a token, password or key with "[REDACTED]".
 func Redact(text string, secrets ...string) string {
+	text = RedactValues(text, secrets...)
+	text = jwtPattern.ReplaceAllString(text, redacted)
+	text = bearerPattern.ReplaceAllString(text, "$1 "+redacted)
+	text = basicPattern.ReplaceAllStringFunc(text, redactBasic)
+	text = jsonSecretPattern.ReplaceAllString(text, `$1"`+redacted+`"`)
+	text = formSecretPattern.ReplaceAllString(text, "$1"+redacted)
+	return text
+}
+
+// RedactValues replaces each of secrets, and its URL encoding, with
+// "[REDACTED]". Unlike Redact it changes nothing else, so it suits text that
+// is used or shown whole, such as a response body whose JSON members named
+// "nextPageToken" must stay readable.
+func RedactValues(text string, secrets ...string) string {
 	for _, s := range secrets {
 		if s == "" {
 			continue
@@ -64,12 +78,6 @@ func Redact(text string, secrets ...string) string {
 			text = strings.ReplaceAll(text, escaped, redacted)
 		}
 	}
-
-	text = jwtPattern.ReplaceAllString(text, redacted)
-	text = bearerPattern.ReplaceAllString(text, "$1 "+redacted)
-	text = basicPattern.ReplaceAllStringFunc(text, redactBasic)
-	text = jsonSecretPattern.ReplaceAllString(text, `$1"`+redacted+`"`)
-	text = formSecretPattern.ReplaceAllString(text, "$1"+redacted)
 	return text
 }
 
