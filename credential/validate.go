@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -189,20 +190,49 @@ func validateTokenURL(raw string) error {
 		return invalid("auth.tokenUrl is missing: enter the token endpoint, such as https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token")
 	}
 
+	// The URL may carry the client secret as its password, so messages
+	// quote it with the password hidden.
+	quoted := hidePassword(raw)
 	u, err := url.Parse(raw)
+	var urlErr *url.Error
 	switch {
+	case errors.As(err, &urlErr):
+		return invalid("auth.tokenUrl %q is not an http(s) URL: %v", quoted, urlErr.Err)
 	case err != nil:
-		return invalid("auth.tokenUrl %q is not an http(s) URL: %v", raw, err)
+		return invalid("auth.tokenUrl %q is not an http(s) URL", quoted)
 	case u.Scheme != "https" && u.Scheme != "http":
-		return invalid("auth.tokenUrl %q is not an http(s) URL: enter the token endpoint, such as https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token", raw)
+		return invalid("auth.tokenUrl %q is not an http(s) URL: enter the token endpoint, such as https://login.microsoftonline.com/{tenant-id}/oauth2/v2.0/token", quoted)
 	case u.Host == "":
-		return invalid("auth.tokenUrl %q has no host: enter the full token endpoint URL", raw)
+		return invalid("auth.tokenUrl %q has no host: enter the full token endpoint URL", quoted)
 	case u.User != nil:
-		return invalid("auth.tokenUrl %q contains user information: remove it and enter the client ID and secret in their own fields", u.Redacted())
+		return invalid("auth.tokenUrl %q contains user information: remove it and enter the client ID and secret in their own fields", quoted)
 	case u.Fragment != "":
-		return invalid("auth.tokenUrl %q contains a fragment: remove the part from #", raw)
+		return invalid("auth.tokenUrl %q contains a fragment: remove the part from #", quoted)
 	}
 	return nil
+}
+
+// hidePassword returns raw for a message, with the password of its user
+// information hidden as url.URL.Redacted does. When raw does not parse, or
+// parses as an opaque URL such as "client:secret@host", the whole user
+// information becomes "xxxxx".
+func hidePassword(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Opaque == "" {
+		return u.Redacted()
+	}
+
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + len("://")
+	}
+	end := len(raw)
+	if i := strings.IndexAny(raw[start:], "/?#"); i >= 0 {
+		end = start + i
+	}
+	if at := strings.LastIndex(raw[start:end], "@"); at >= 0 {
+		return raw[:start] + "xxxxx" + raw[start+at:]
+	}
+	return raw
 }
 
 // validateSecret checks a secret field without putting its value in the
