@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/fieldlink/fieldlink/outbound"
 )
 
 // Config configures a RelyingParty.
@@ -112,7 +114,10 @@ func (rp *RelyingParty) Exchange(ctx context.Context, code, verifier, nonce stri
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, rp.cfg.HTTPClient)
 	token, err := rp.oauth(meta).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return Claims{}, fmt.Errorf("%w: redeem code at %s: %w", ErrTokenExchange, meta.TokenEndpoint, err)
+		// The oauth2 package's error quotes the response body, and a token
+		// endpoint may echo the client's credentials in it, so the error
+		// keeps only its redacted text.
+		return Claims{}, fmt.Errorf("%w: redeem code at %s: %s", ErrTokenExchange, meta.TokenEndpoint, outbound.Redact(err.Error(), rp.cfg.ClientSecret))
 	}
 	rawIDToken, _ := token.Extra("id_token").(string)
 	if rawIDToken == "" {
