@@ -67,7 +67,8 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 // the request once more.
 //
 // Do retries a 429 or 503 response for any method, and a 500, 502 or 504
-// response or a connection error for GET, up to MaxRetries times. It waits
+// response, a connection error or a response cut short (see
+// IncompleteResponseError) for GET, up to MaxRetries times. It waits
 // for the time the Retry-After header specifies (whole seconds, decimal
 // seconds or an HTTP-date) or else by exponential backoff with full jitter
 // from 500 ms up to 30 s. ds.Timeout() bounds each attempt, token request included, and the
@@ -240,9 +241,9 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *
 	}
 	defer resp.Body.Close()
 
-	respBody, err := io.ReadAll(resp.Body)
+	respBody, err := readBody(method, displayURL, resp)
 	if err != nil {
-		return fieldlink.UpstreamResponse{}, fmt.Errorf("read response of %s %s: %w", method, displayURL(), err)
+		return fieldlink.UpstreamResponse{}, err
 	}
 
 	c.logger.Debug("upstream request",

@@ -91,7 +91,8 @@ func (c *Client) backoff(retries int) time.Duration {
 }
 
 // doWithRetries sends r and repeats it as Do documents: a 429 or 503 for any
-// method, a 500, 502 or 504 or a connection error for GET. It waits for the
+// method, a 500, 502 or 504, a connection error or a response cut short for
+// GET. It waits for the
 // time the Retry-After header specifies, or by backoff, within MaxRetries and
 // the call's time budget.
 func (c *Client) doWithRetries(ctx context.Context, r *call) (fieldlink.UpstreamResponse, error) {
@@ -141,15 +142,17 @@ func (c *Client) retryWait(resp fieldlink.UpstreamResponse, retries int) (time.D
 
 // shouldRetry reports whether the outcome of one attempt may change when the
 // request is sent again. A 429 or 503 means the API did not process the
-// request, so every method is retried. Other server errors and connection
-// errors may come after the API acted, so only GET, which is safe to repeat,
-// is retried. Other 4xx statuses would fail the same way again.
+// request, so every method is retried. Other server errors, connection
+// errors and responses cut short may come after the API acted, so only GET,
+// which is safe to repeat, is retried. Other 4xx statuses would fail the
+// same way again.
 func shouldRetry(ctx context.Context, method string, resp fieldlink.UpstreamResponse, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
-		return method == http.MethodGet && isConnectionError(err)
+		var incomplete *IncompleteResponseError
+		return method == http.MethodGet && (isConnectionError(err) || errors.As(err, &incomplete))
 	}
 
 	switch resp.Status {
