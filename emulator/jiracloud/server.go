@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type Server struct {
 	users map[string]Account
 	// faults are the error responses ThrottleNext and FailNext queued.
 	faults []fault
+	// requests counts the REST requests received by route pattern.
+	requests map[string]int
 	// commentCount and changeCount number comments and changelogs.
 	commentCount int
 	changeCount  int
@@ -59,7 +62,7 @@ func New(opts Options) *Server {
 	}
 
 	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.getIssue))
-	s.mux.HandleFunc("PUT /rest/api/3/issue/{issueIdOrKey}", s.authenticated(s.editIssue))
+	s.mux.HandleFunc(EditPattern, s.authenticated(s.editIssue))
 	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}/editmeta", s.authenticated(s.getEditMeta))
 	s.mux.HandleFunc("GET /rest/api/3/issue/{issueIdOrKey}/comment", s.authenticated(s.getComments))
 	s.mux.HandleFunc("POST /rest/api/3/issue/{issueIdOrKey}/comment", s.authenticated(s.addComment))
@@ -112,9 +115,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serve(w, r)
 }
 
-// serve sends the next queued fault, or serves the request.
+// serve sends the next queued fault that applies to the request, or serves
+// it.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if f, ok := s.nextFault(); ok {
+	_, pattern := s.mux.Handler(r)
+	if f, ok := s.nextFault(pattern); ok {
+		if f.afterServe {
+			s.mux.ServeHTTP(httptest.NewRecorder(), r)
+		}
 		s.writeFault(w, f)
 		return
 	}
