@@ -30,8 +30,8 @@ func NewClient(up fieldlink.Upstream) *Client {
 // Jira's JSON shape for its field. Jira's default for notifyUsers applies.
 //
 // It returns nil for a 2xx status, which for Jira is 204 No Content. Any
-// other status gives an *EditError with Jira's messages, and 429 and 5xx ones
-// are Retryable. An error of another type means the key was empty or the
+// other status gives an *EditError with Jira's messages, and 409, 429 and 5xx
+// ones are Retryable. An error of another type means the key was empty or the
 // request got no response.
 func (c *Client) EditIssue(ctx context.Context, ds fieldlink.Datasource, key string, fields map[string]json.RawMessage) error {
 	return c.UpdateIssue(ctx, ds, key, IssueUpdate{Fields: fields})

@@ -172,6 +172,7 @@ func TestEditIssueRetryable(t *testing.T) {
 	}{
 		{"429 with seconds", http.StatusTooManyRequests, "17", `{"errorMessages":["Rate limit exceeded."],"errors":{}}`, 17 * time.Second, 0},
 		{"503 without header", http.StatusServiceUnavailable, "", "upstream unavailable", 0, 0},
+		{"409 conflict", http.StatusConflict, "", `{"errorMessages":["The issue is being changed by another request."],"errors":{}}`, 0, 0},
 		{"429 with HTTP date", http.StatusTooManyRequests, now.Add(90 * time.Second).UTC().Format(http.TimeFormat), "", 90 * time.Second, 5 * time.Second},
 	}
 	for _, tt := range tests {
@@ -200,6 +201,25 @@ func TestEditIssueRetryable(t *testing.T) {
 				t.Errorf("RetryAfter = %s, want about %s", got.RetryAfter, tt.want)
 			}
 		})
+	}
+}
+
+func TestEditIssueConflictMessage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusConflict)
+		w.Write([]byte(`{"errorMessages":["The issue is being changed by another request."],"errors":{}}`))
+	}))
+	defer srv.Close()
+
+	c := jira.NewClient(basicUpstream{client: srv.Client()})
+	err := c.EditIssue(context.Background(), jiraDatasource(srv.URL, apiEmail, apiToken), "ITH-1",
+		rawFields(t, map[string]any{"summary": "x"}))
+
+	want := "edit issue ITH-1: Jira returned 409 Conflict: The issue is being changed by another request. " +
+		"Another change to the issue was running in Jira, so the request may pass when sent again"
+	if err == nil || err.Error() != want {
+		t.Errorf("EditIssue() error = %v, want %q", err, want)
 	}
 }
 

@@ -37,7 +37,8 @@ type EditError struct {
 	FieldErrors map[string]string
 
 	// Retryable reports whether sending the same edit again later may
-	// succeed: true for 429 Too Many Requests and 5xx statuses.
+	// succeed: true for 409 Conflict, 429 Too Many Requests and 5xx
+	// statuses.
 	Retryable bool
 
 	// RetryAfter is the wait Jira asked for in its Retry-After header, or
@@ -58,7 +59,7 @@ func newEditError(key string, resp fieldlink.UpstreamResponse, now time.Time) *E
 	e := &EditError{
 		IssueKey:   key,
 		Status:     resp.Status,
-		Retryable:  resp.Status == http.StatusTooManyRequests || resp.Status >= 500,
+		Retryable:  retryableStatus(resp.Status),
 		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), now),
 	}
 
@@ -113,7 +114,18 @@ func (e *EditError) detail() string {
 	return ": " + strings.Join(parts, "; ")
 }
 
-// hint returns what to check for the statuses an admin can fix.
+// retryableStatus reports whether Jira may accept the same request later.
+// Jira Cloud's REST API v3 document lists no 409 Conflict for the requests
+// fieldlink sends, but Atlassian's change notice on simultaneous issue
+// transitions (developer.atlassian.com, "Change notice - Update in
+// simultaneous transitions of an issue via API") states that a 409 means
+// another change to the issue is still running and that apps should retry.
+func retryableStatus(status int) bool {
+	return status == http.StatusConflict || status == http.StatusTooManyRequests || status >= 500
+}
+
+// hint returns what to check for the statuses an admin can fix, and for
+// the others what Jira asked for.
 func (e *EditError) hint() string {
 	switch {
 	case e.Status == http.StatusBadRequest && e.Operation == "":
@@ -128,10 +140,12 @@ func (e *EditError) hint() string {
 		return ". The Jira account does not exist, or the datasource's account may not see it (it needs the Browse users and groups permission)"
 	case e.Status == http.StatusNotFound:
 		return ". The issue does not exist or the Jira account of the datasource cannot browse it"
+	case e.Status == http.StatusConflict && e.IssueKey != "":
+		return ". Another change to the issue was running in Jira, so the request may pass when sent again"
 	case e.Retryable && e.RetryAfter > 0:
-		return fmt.Sprintf(". Retry after %s", e.RetryAfter)
+		return fmt.Sprintf(". Jira asked for a retry after %s", e.RetryAfter)
 	case e.Retryable:
-		return ". Retry later"
+		return ". Jira may accept the request when it is sent again later"
 	}
 	return ""
 }

@@ -10,7 +10,7 @@ import (
 
 // send sends one request about the issue key through the datasource. A 2xx
 // response is returned as is. Any other status gives an *EditError whose
-// Operation is operation, and 429 and 5xx ones are Retryable. An error of
+// Operation is operation, and 409, 429 and 5xx ones are Retryable. An error of
 // another type means the request got no response.
 func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, operation, key string, req fieldlink.UpstreamRequest) (fieldlink.UpstreamResponse, error) {
 	resp, err := c.up.Do(ctx, ds, req)
