@@ -104,8 +104,9 @@ func (p *Processor) Process(ctx context.Context, eventID int64, final bool) erro
 	outcome.Attempts = previous.Attempts + 1
 
 	var transient *TransientError
-	if errors.As(err, &transient) && !final {
-		outcome.Reason = err.Error()
+	isTransient := errors.As(err, &transient)
+	if isTransient && !final {
+		outcome.Reason = fmt.Sprintf("%v (attempt %d failed: fieldlink retries the event)", err, outcome.Attempts)
 		outcome.Writing = run.writing || previous.Writing
 		p.logger().Warn("ticket event will be retried", "event", eventID, "issue", ev.IssueKey,
 			"attempt", outcome.Attempts, "retryAfter", transient.RetryAfter, "error", err)
@@ -116,11 +117,19 @@ func (p *Processor) Process(ctx context.Context, eventID int64, final bool) erro
 	}
 
 	status := fieldlink.EventProcessed
-	if err != nil {
+	switch {
+	case isTransient:
+		// The queue's last attempt: the event stays failed until an admin
+		// replays it.
+		status = fieldlink.EventFailed
+		outcome.Reason = fmt.Sprintf("%v (attempt %d failed and was the last: once the failing service accepts requests again, replay the event with \"fieldlink event replay %d\")",
+			err, outcome.Attempts, eventID)
+		p.logger().Error("ticket event failed after its last attempt", "event", eventID, "issue", ev.IssueKey, "attempts", outcome.Attempts, "error", err)
+	case err != nil:
 		status = fieldlink.EventFailed
 		outcome.Reason = err.Error()
 		p.logger().Error("ticket event failed", "event", eventID, "issue", ev.IssueKey, "error", err)
-	} else {
+	default:
 		p.logger().Info("ticket event processed", "event", eventID, "issue", ev.IssueKey,
 			"rules", outcome.Rules, "fields", outcome.FieldsWritten, "labels", outcome.LabelsAdded,
 			"commented", outcome.Commented, "participants", outcome.ParticipantsAdded, "reason", outcome.Reason)

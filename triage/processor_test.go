@@ -337,6 +337,36 @@ func TestProcessTransientThenFinal(t *testing.T) {
 	}
 }
 
+func TestProcessTransientReasonSaysWhatNext(t *testing.T) {
+	s := newSetup(t)
+	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
+		return fieldlink.ItemResult{Values: []string{"Paris"}, Text: "Paris"}, nil
+	}
+	s.site.failNext("PUT issue", 409, 409)
+	id := s.storeEvent(t, "ITH-6", "ada@fabrikam.example")
+
+	if err := s.processor.Process(context.Background(), id, false); err == nil {
+		t.Fatal("first attempt after a 409 returned nil, want a *TransientError")
+	}
+	pending := s.event(t, id).Outcome.Reason
+	for _, want := range []string{"edit issue ITH-6", "409 Conflict", "attempt 1 failed: fieldlink retries the event"} {
+		if !strings.Contains(pending, want) {
+			t.Errorf("reason while pending = %q, want it to contain %q", pending, want)
+		}
+	}
+
+	if err := s.processor.Process(context.Background(), id, true); err != nil {
+		t.Fatalf("final attempt: %v", err)
+	}
+	failed := s.event(t, id).Outcome.Reason
+	replay := fmt.Sprintf("attempt 2 failed and was the last: once the failing service accepts requests again, replay the event with \"fieldlink event replay %d\"", id)
+	for _, want := range []string{"edit issue ITH-6", "409 Conflict", replay} {
+		if !strings.Contains(failed, want) {
+			t.Errorf("reason after the last attempt = %q, want it to contain %q", failed, want)
+		}
+	}
+}
+
 func TestProcessJiraFieldErrorIsFinal(t *testing.T) {
 	s := newSetup(t)
 	s.items.EvaluateFunc = func(fieldlink.TicketContext) (fieldlink.ItemResult, error) {
