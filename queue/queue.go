@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -281,15 +282,51 @@ func (q *Queue) Replay(ctx context.Context, eventID int64) error {
 type eventWorker struct {
 	river.WorkerDefaults[processEventArgs]
 	processor *triage.Processor
+
+	// retryAfter maps a job ID to the wait Jira asked for with Retry-After
+	// on the job's last attempt, from Work until NextRetry reads it. River
+	// calls NextRetry on the client that ran Work, so a map in memory is
+	// enough.
+	retryAfter sync.Map
 }
 
 func (w *eventWorker) Work(ctx context.Context, job *river.Job[processEventArgs]) error {
 	final := job.Attempt >= job.MaxAttempts
-	return w.processor.Process(ctx, job.Args.EventID, final)
+	err := w.processor.Process(ctx, job.Args.EventID, final)
+
+	var transient *triage.TransientError
+	if errors.As(err, &transient) && transient.RetryAfter > 0 {
+		w.retryAfter.Store(job.ID, transient.RetryAfter)
+	}
+	return err
+}
+
+// maxRetryAfter bounds the wait taken from a Retry-After header, so that a
+// wrong header cannot park an event for days.
+const maxRetryAfter = time.Hour
+
+// NextRetry schedules the next attempt of a throttled event no sooner than
+// Jira's Retry-After asked, or by backoffPolicy when that is later. It
+// returns the zero time, which leaves the choice to backoffPolicy, when the
+// last attempt brought no Retry-After.
+func (w *eventWorker) NextRetry(job *river.Job[processEventArgs]) time.Time {
+	value, ok := w.retryAfter.LoadAndDelete(job.ID)
+	if !ok {
+		return time.Time{}
+	}
+
+	requested := time.Now().Add(min(value.(time.Duration), maxRetryAfter))
+	backoff := backoffPolicy{}.NextRetry(job.JobRow)
+	if backoff.After(requested) {
+		return backoff
+	}
+	return requested
 }
 
 // backoffPolicy retries after 1s, 2s, 4s … capped at five minutes, so a
-// throttled upstream is retried soon without being hammered.
+// failing upstream is retried soon without being hammered. A throttled
+// event waits longer when Jira's Retry-After requests it, as
+// eventWorker.NextRetry decides.
 type backoffPolicy struct{}
 
 func (backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {

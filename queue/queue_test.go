@@ -3,7 +3,9 @@ package queue
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -25,13 +27,15 @@ func (fakeItems) EvaluateWithDependencies(context.Context, fieldlink.Item, item.
 }
 
 // fakeJira counts issue updates and fails the first failures of them with
-// a retryable Jira error. Every field is on the edit screen, and the issue
-// holds no field values yet.
+// a retryable Jira error, which requests a wait of retryAfter when it is
+// set. Every field is on the edit screen, and the issue holds no field
+// values yet.
 type fakeJira struct {
 	triage.JiraClient // nil: a call the processor should not make panics.
 
-	failures atomic.Int32
-	edits    atomic.Int32
+	failures   atomic.Int32
+	edits      atomic.Int32
+	retryAfter time.Duration
 }
 
 func (f *fakeJira) EditMeta(context.Context, fieldlink.Datasource, string) (map[string]jira.FieldMeta, error) {
@@ -44,6 +48,9 @@ func (f *fakeJira) IssueFields(context.Context, fieldlink.Datasource, string, []
 
 func (f *fakeJira) UpdateIssue(_ context.Context, _ fieldlink.Datasource, key string, _ jira.IssueUpdate) error {
 	if f.failures.Add(-1) >= 0 {
+		if f.retryAfter > 0 {
+			return &jira.EditError{IssueKey: key, Status: 429, Retryable: true, RetryAfter: f.retryAfter}
+		}
 		return &jira.EditError{IssueKey: key, Status: 503, Retryable: true}
 	}
 	f.edits.Add(1)
@@ -340,5 +347,56 @@ func TestRunningJobsOfLiveReplicasKeptOnPostgres(t *testing.T) {
 	}
 	if n := j.edits.Load(); n != 1 {
 		t.Errorf("issues edited %d times, want 1 (only the rescued event)", n)
+	}
+}
+
+func TestRetryWaitsForRetryAfter(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, database string) {
+		db := openDB(t, database, newKey())
+		hook := configure(t, db)
+		j := &fakeJira{retryAfter: 20 * time.Second}
+		j.failures.Store(1)
+		q := newQueue(t, db, j)
+		startQueue(t, q)
+
+		ev := event(hook.ID, "ITH-4")
+		if _, err := q.Enqueue(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+
+		// The backoff alone would retry the first attempt after 1 s, and
+		// Jira asked for 20 s.
+		wait := waitRetryScheduled(t, db, 10*time.Second)
+		if wait < 19*time.Second || wait > 21*time.Second {
+			t.Errorf("retry scheduled %s after the attempt, want Jira's Retry-After of 20s", wait)
+		}
+		if n := j.edits.Load(); n != 0 {
+			t.Errorf("issue edited %d times before the retry, want 0", n)
+		}
+	})
+}
+
+// waitRetryScheduled waits until the only River job is set to be retried
+// and returns the time from its attempt to its scheduled retry.
+func waitRetryScheduled(t *testing.T, db *store.DB, within time.Duration) time.Duration {
+	t.Helper()
+	query := `SELECT (julianday(scheduled_at) - julianday(attempted_at)) * 86400 FROM river_job WHERE state = 'retryable'`
+	if db.Backend() == "postgres" {
+		query = `SELECT EXTRACT(EPOCH FROM scheduled_at - attempted_at)::float8 FROM river_job WHERE state = 'retryable'`
+	}
+	deadline := time.Now().Add(within)
+	for {
+		var seconds float64
+		err := db.SQL().QueryRow(query).Scan(&seconds)
+		if err == nil {
+			return time.Duration(seconds * float64(time.Second))
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no job set to be retried within %s", within)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
