@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/outbound"
 )
 
 // maxRefreshMargin is how long before its expiry a cached token is replaced,
@@ -160,6 +161,7 @@ func (a *clientCredentialsAuth) validToken(ctx context.Context) (string, error) 
 		return authorization, err
 	}
 
+	waitStart := time.Now()
 	result := a.fetches.DoChan("token", func() (any, error) {
 		// A request that finished between the check above and this call
 		// has already stored a token.
@@ -177,6 +179,9 @@ func (a *clientCredentialsAuth) validToken(ctx context.Context) (string, error) 
 
 	select {
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", tokenTimeoutError(redactURL(a.config.TokenURL), time.Since(waitStart).Round(100*time.Millisecond), ctx.Err())
+		}
 		return "", fmt.Errorf("wait for token from %s: %w", redactURL(a.config.TokenURL), ctx.Err())
 	case r := <-result:
 		if r.Err != nil {
@@ -296,11 +301,30 @@ func (a *clientCredentialsAuth) describeError(err error) error {
 		return decodeTokenError(retrieveErr, tokenURL, a.secret)
 	}
 
+	var page *HTMLPageError
+	if errors.As(err, &page) {
+		page.TokenURL = tokenURL
+		page.Title = outbound.Redact(page.Title, a.secret)
+		page.Text = outbound.Redact(page.Text, a.secret)
+		return page
+	}
+
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
+		if errors.Is(urlErr.Err, context.DeadlineExceeded) {
+			return tokenTimeoutError(tokenURL, a.timeout, urlErr.Err)
+		}
 		return fmt.Errorf("fetch token from %s: %w", tokenURL, urlErr.Err)
 	}
 	return fmt.Errorf("fetch token from %s: %w: %w", tokenURL, ErrInvalidTokenResponse, err)
+}
+
+// tokenTimeoutError reports a token request to tokenURL that got no
+// response within after. It wraps err, a context.DeadlineExceeded, so
+// callers that retry timeouts later retry it too.
+func tokenTimeoutError(tokenURL string, after time.Duration, err error) error {
+	return fmt.Errorf("token request to %s timed out after %s (%w): check that this server can reach the token endpoint, or raise the datasource's timeoutSeconds",
+		tokenURL, after, err)
 }
 
 func (a *clientCredentialsAuth) logFailure(err error) {

@@ -50,6 +50,11 @@ func hint(err error, auth *fieldlink.Auth) string {
 		return apiErrorHint(apiErr, auth)
 	}
 
+	var page *HTMLPageError
+	if errors.As(err, &page) {
+		return "An HTML page came back in place of a token. Check that the token URL is the OAuth 2 token endpoint (for Entra ID it ends in /oauth2/v2.0/token), and that no proxy or captive portal on this server's network intercepts requests to it."
+	}
+
 	var expiresInErr *ExpiresInError
 	if errors.As(err, &expiresInErr) {
 		return "The token endpoint sent an expires_in that is not a number of seconds, which RFC 6749 requires. Report it to the authorization server's vendor; fieldlink cannot tell how long the token lives."

@@ -86,6 +86,8 @@ func tokenErrorHint(e *TokenError, a *fieldlink.Auth) string {
 	}
 
 	switch {
+	case e.HTMLPage && e.Status >= 500:
+		return "An HTML error page came back in place of the token endpoint's JSON, so a proxy or gateway between this server and the token endpoint probably failed. Check the proxy, and try again later."
 	case e.Status == http.StatusNotFound || e.Status == http.StatusMethodNotAllowed:
 		return "The token URL does not accept token requests. Copy the OAuth 2 token endpoint from the provider's documentation; for Entra ID it ends in /oauth2/v2.0/token."
 	case e.Status >= 500:

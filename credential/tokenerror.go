@@ -29,6 +29,10 @@ type TokenError struct {
 	TraceID, CorrelationID, Timestamp string
 	// TokenURL is the token endpoint, without a password.
 	TokenURL string
+	// HTMLPage reports whether the body was an HTML page, such as a proxy's
+	// error page, in place of a JSON error. Description then quotes the
+	// page's title or text in place of an excerpt of its markup.
+	HTMLPage bool
 }
 
 // Error names the token request that failed and the endpoint's description.
@@ -92,8 +96,21 @@ func decodeTokenError(retrieveErr *oauth2.RetrieveError, tokenURL, secret string
 		tokenErr.Timestamp = body.Timestamp
 	}
 
-	if tokenErr.Code == "" && tokenErr.Description == "" {
-		tokenErr.Description = outbound.Excerpt(retrieveErr.Body, secret)
+	if tokenErr.Code != "" || tokenErr.Description != "" {
+		return tokenErr
 	}
+
+	contentType := ""
+	if retrieveErr.Response != nil {
+		contentType = retrieveErr.Response.Header.Get("Content-Type")
+	}
+	if isHTMLPage(contentType, retrieveErr.Body) {
+		// An excerpt of the markup would show the page's head, style and
+		// scripts, and rarely a word of the error.
+		tokenErr.HTMLPage = true
+		tokenErr.Description = fmt.Sprintf("the response is %s, not JSON, as a proxy or gateway sends", summarizePage(retrieveErr.Body, secret))
+		return tokenErr
+	}
+	tokenErr.Description = outbound.Excerpt(retrieveErr.Body, secret)
 	return tokenErr
 }

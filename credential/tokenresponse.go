@@ -89,10 +89,11 @@ func truncate(s string, n int) string {
 	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
-// expiresInCheck rejects a successful token response whose expires_in is
-// invalid, before golang.org/x/oauth2 reads it. That package fails on a
-// non-numeric JSON value with a parse error that does not name the member,
-// and it accepts a negative value as a token that has already expired.
+// expiresInCheck rejects a successful token response that is an HTML page
+// or whose expires_in is invalid, before golang.org/x/oauth2 reads it. That
+// package fails on both with a parse error that names neither the page nor
+// the member, and it accepts a negative expires_in as a token that has
+// already expired.
 type expiresInCheck struct {
 	base http.RoundTripper
 }
@@ -110,7 +111,14 @@ func (t *expiresInCheck) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 
-	if _, _, err := tokenLifetime(expiresInMember(resp.Header.Get("Content-Type"), body)); err != nil {
+	contentType := resp.Header.Get("Content-Type")
+	if isHTMLPage(contentType, body) {
+		// The page is summarized here, where the body is at hand. The caller
+		// redacts the secret, which this transport does not have.
+		page := summarizePage(body)
+		return nil, &HTMLPageError{Status: resp.StatusCode, ContentType: contentType, Title: page.title, Text: page.text}
+	}
+	if _, _, err := tokenLifetime(expiresInMember(contentType, body)); err != nil {
 		return nil, err
 	}
 	return resp, nil
