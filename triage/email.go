@@ -84,11 +84,12 @@ func (p *Processor) emailFromItem(ctx context.Context, name string, tc fieldlink
 		return "", fmt.Errorf("email fallback item %q does not exist: create it or change the hook's email fallback", name)
 	}
 
-	res, err := p.Items.EvaluateWithDependencies(ctx, it, resolver, tc)
+	tracker := &datasourceTracker{Resolver: resolver}
+	res, err := p.Items.EvaluateWithDependencies(ctx, it, tracker, tc)
 	if err != nil {
 		reason, err := classifyItemError(name, tc, err, "")
 		if err != nil {
-			return "", err
+			return "", withDatasource(err, tracker.last)
 		}
 		return "", fmt.Errorf("email fallback: %s", reason)
 	}

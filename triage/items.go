@@ -51,10 +51,11 @@ func (p *Processor) evaluateItems(ctx context.Context, rules []fieldlink.Rule, t
 		if !named[it.Name] {
 			continue
 		}
-		res, err := p.Items.EvaluateWithDependencies(ctx, it, resolver, tc)
+		tracker := &datasourceTracker{Resolver: resolver}
+		res, err := p.Items.EvaluateWithDependencies(ctx, it, tracker, tc)
 		if err != nil {
 			reason, err := classifyItemError(it.Name, tc, err, emailNote)
-			return nil, reason, err
+			return nil, reason, withDatasource(err, tracker.last)
 		}
 		results[it.Name] = res
 		texts[it.Name] = res.Text
@@ -156,26 +157,30 @@ func classifyItemError(name string, tc fieldlink.TicketContext, err error, email
 		return fmt.Sprintf("item %q not looked up: %v", name, err), nil
 	}
 
+	// The items engine's errors name the item, so the prefix is left out
+	// for them.
+	failure := fmt.Errorf("%s%w", itemPrefix(name, err), err)
+
 	var status *item.UpstreamStatusError
 	if errors.As(err, &status) {
 		if status.Status == 429 || status.Status >= 500 {
-			return "", &TransientError{Err: fmt.Errorf("item %q: %w", name, err)}
+			return "", &TransientError{Err: failure}
 		}
-		return "", fmt.Errorf("item %q: %w", name, err)
+		return "", failure
 	}
 
 	var tokenErr *credential.TokenError
 	if errors.As(err, &tokenErr) {
 		if tokenErr.Status == 429 || tokenErr.Status >= 500 {
-			return "", &TransientError{Err: fmt.Errorf("item %q: %w", name, err)}
+			return "", &TransientError{Err: failure}
 		}
-		return "", fmt.Errorf("item %q: %w", name, err)
+		return "", failure
 	}
 
 	if isNetworkError(err) {
-		return "", &TransientError{Err: fmt.Errorf("item %q: %w", name, err)}
+		return "", &TransientError{Err: failure}
 	}
-	return "", fmt.Errorf("item %q: %w", name, err)
+	return "", failure
 }
 
 // isNetworkError reports whether err is a connection failure or a timeout.
