@@ -245,6 +245,7 @@ func (c *Client) send(ctx context.Context, ds fieldlink.Datasource, httpClient *
 	if err != nil {
 		return fieldlink.UpstreamResponse{}, err
 	}
+	respBody = redactCredentials(respBody, ds, httpReq)
 
 	c.logger.Debug("upstream request",
 		slog.String("datasource", ds.ID),
