@@ -79,9 +79,10 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := newStatusRecorder(w, isCreate(r.Pattern))
+		before := s.auditSnapshot(r)
+		rec := newStatusRecorder(w, keepsResponse(r.Pattern))
 		next.ServeHTTP(rec, r)
-		s.recordChange(r, rec)
+		s.recordChange(r, rec, before)
 	})
 }
 

@@ -2,7 +2,7 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,6 +38,13 @@ var auditActions = map[string]string{
 // from the response for the audit log.
 func isCreate(pattern string) bool {
 	return strings.HasSuffix(auditActions[pattern], ".create") && !strings.Contains(pattern, "{id}")
+}
+
+// keepsResponse reports whether the audit log reads a route's response: a
+// creation's, for the new record's ID and name, and an update's, for the
+// record's new name.
+func keepsResponse(pattern string) bool {
+	return isCreate(pattern) || strings.HasSuffix(auditActions[pattern], ".update")
 }
 
 // statusRecorder keeps the status of a response and, for creations, its
@@ -76,37 +83,40 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter {
 }
 
 // recordChange writes a successful configuration change to the audit log.
-func (s *Server) recordChange(r *http.Request, rec *statusRecorder) {
+// before is the changed record as auditSnapshot read it.
+func (s *Server) recordChange(r *http.Request, rec *statusRecorder, before auditBefore) {
 	action, ok := auditActions[r.Pattern]
 	if !ok || rec.status < 200 || rec.status > 299 {
 		return
 	}
-
-	target := r.PathValue("id")
-	if rec.keep {
-		var created struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(rec.body.Bytes(), &created) == nil {
-			target = created.ID
-		}
-	}
-	s.record(r, action, target)
+	target, detail := s.describeChange(r, action, rec, before)
+	s.recordEntry(r, auth.AuditEntry{Actor: actorOf(r), Action: action, Target: target, Detail: detail})
 }
 
-// record appends an entry to the audit log, logging a failure: the change
-// itself has been made already.
+// record appends an entry by the request's actor to the audit log.
 func (s *Server) record(r *http.Request, action, target string) {
 	s.recordAs(r, actorOf(r), action, target)
 }
 
+// recordAs appends an entry by actor to the audit log, with the detail of
+// auditDetails for the action and target as the record's name.
 func (s *Server) recordAs(r *http.Request, actor, action, target string) {
+	detail := auditDetails[action]
+	if strings.Contains(detail, "%s") {
+		detail = fmt.Sprintf(detail, quoteName(target))
+	}
+	s.recordEntry(r, auth.AuditEntry{Actor: actor, Action: action, Target: target, Detail: detail})
+}
+
+// recordEntry appends e to the audit log, logging a failure: the change
+// itself has been made already.
+func (s *Server) recordEntry(r *http.Request, e auth.AuditEntry) {
 	if s.opts.Audit == nil {
 		return
 	}
-	e := auth.AuditEntry{At: s.now(), Actor: actor, Action: action, Target: target}
+	e.At = s.now()
 	if err := s.opts.Audit.RecordAudit(r.Context(), e); err != nil {
-		s.log.Error("record audit entry", "action", action, "actor", actor, "target", target, "error", err)
+		s.log.Error("record audit entry", "action", e.Action, "actor", e.Actor, "target", e.Target, "error", err)
 	}
 }
 

@@ -178,7 +178,7 @@ func (s *SSO) recordSignIn(ctx context.Context, username string) {
 	if s.opts.Audit == nil {
 		return
 	}
-	e := auth.AuditEntry{At: s.opts.Now(), Actor: username, Action: "session.create", Target: "sso"}
+	e := auth.AuditEntry{At: s.opts.Now(), Actor: username, Action: "session.create", Target: "sso", Detail: "signed in by single sign-on"}
 	if err := s.opts.Audit.RecordAudit(ctx, e); err != nil {
 		s.log.Error("record audit entry", "action", e.Action, "actor", username, "error", err)
 	}

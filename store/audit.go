@@ -13,8 +13,8 @@ func (db *DB) RecordAudit(ctx context.Context, e auth.AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = db.now()
 	}
-	_, err := db.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target) VALUES (?, ?, ?, ?)`,
-		formatTime(e.At), e.Actor, e.Action, e.Target)
+	_, err := db.db.ExecContext(ctx, `INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)`,
+		formatTime(e.At), e.Actor, e.Action, e.Target, e.Detail)
 	if err != nil {
 		return fmt.Errorf("record audit entry %s by %s: %w", e.Action, e.Actor, err)
 	}
@@ -29,7 +29,7 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]auth.AuditEntry, erro
 		return []auth.AuditEntry{}, nil
 	}
 
-	rows, err := db.db.QueryContext(ctx, `SELECT id, at, actor, action, target FROM audit_log ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := db.db.QueryContext(ctx, `SELECT id, at, actor, action, target, detail FROM audit_log ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list audit log: %w", err)
 	}
@@ -39,7 +39,7 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]auth.AuditEntry, erro
 	for rows.Next() {
 		var e auth.AuditEntry
 		var at string
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
 			return nil, fmt.Errorf("list audit log: %w", err)
 		}
 		if e.At, err = parseTime(at); err != nil {

@@ -325,9 +325,9 @@ func TestAuditRoundTrip(t *testing.T) {
 		ctx := context.Background()
 
 		entries := []auth.AuditEntry{
-			{Actor: "ana", Action: "datasource.create", Target: "ds_1"},
+			{Actor: "ana", Action: "datasource.create", Target: "ds_1", Detail: `created datasource "Microsoft Graph"`},
 			{At: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Actor: "token:deploy", Action: "rule.update", Target: "ru_ü"},
-			{Actor: "ana", Action: "keys.rotate"},
+			{Actor: "cli:ana", Action: "keys.rotate", Detail: "rotated the master key to key ID 1a2b3c4d"},
 		}
 		for _, e := range entries {
 			if err := db.RecordAudit(ctx, e); err != nil {

@@ -1,10 +1,13 @@
 package webui_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +30,9 @@ const (
 	chromiumPath  = "/usr/bin/chromium"
 	adminUsername = "admin"
 	adminPassword = "correct horse battery staple"
+
+	// browserAdminToken is the admin token of the stack's server.
+	browserAdminToken = "browser-test-admin-token-0123456789"
 
 	// browserTimeout bounds each step a test waits for in the browser.
 	browserTimeout = 30 * time.Second
@@ -60,7 +66,7 @@ func startStack(t *testing.T) *stack {
 	srv, err := server.Start(context.Background(), server.Config{
 		Listen:        "127.0.0.1:0",
 		DataDir:       dataDir,
-		AdminToken:    "browser-test-admin-token-0123456789",
+		AdminToken:    browserAdminToken,
 		AllowLoopback: true,
 		Logger:        logger,
 	})
@@ -398,5 +404,84 @@ func TestBrowserShowsMarkupAsText(t *testing.T) {
 	injected := read(t, s, "look for the element", chromedp.Evaluate[bool](`document.getElementById("injected") !== null`))
 	if injected {
 		t.Error("the datasource name became an element on the page")
+	}
+}
+
+// callAPI sends a request with the admin token to the stack's server and
+// returns the decoded JSON response, failing the test on another status.
+func (s *stack) callAPI(t *testing.T, method, path string, body any, wantStatus int) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, s.url+path, bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+browserAdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d: %v", method, path, resp.StatusCode, wantStatus, out)
+	}
+	return out
+}
+
+func TestBrowserAuditLogShowsChanges(t *testing.T) {
+	s := startStack(t)
+	const firstPassword, secondPassword = "MARKER-cmdb-password-1f2e", "MARKER-cmdb-password-7a6b"
+
+	// The admin token changes a datasource's secret and creates a hook.
+	datasource := map[string]any{"name": "CMDB", "baseUrl": "http://127.0.0.1:9/api",
+		"auth": map[string]any{"mode": "basic", "username": "svc", "password": firstPassword}}
+	created := s.callAPI(t, "POST", "/api/v1/datasources", datasource, http.StatusCreated)
+	id, _ := created["id"].(string)
+	datasource["auth"] = map[string]any{"mode": "basic", "username": "svc", "password": secondPassword}
+	s.callAPI(t, "PUT", "/api/v1/datasources/"+id, datasource, http.StatusOK)
+	s.callAPI(t, "POST", "/api/v1/hooks", map[string]any{"name": "IT Help", "jiraDatasource": id}, http.StatusCreated)
+
+	// The signed-in admin rotates the hook's secret on the settings page.
+	s.signIn(t, "/settings")
+	s.waitText(t, "#hook-list tbody", "")
+	s.do(t, "rotate the hook secret",
+		chromedp.Click(chromedp.CSS(`#hook-list tbody button`)),
+		chromedp.WaitVisible(chromedp.CSS("#hook-secret")),
+	)
+	rotatedSecret := s.waitText(t, "#hook-secret-value", "")
+
+	script := `(() => { const t = document.querySelector("#audit-list tbody").textContent; return t.includes("rotated the secret of hook") ? t : null; })()`
+	audit := read(t, s, "wait for the rotation in the audit log",
+		chromedp.Poll[string](script, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+
+	for _, want := range []string{
+		`rotated the password of datasource "CMDB"`,
+		`created hook "IT Help"`,
+		`rotated the secret of hook "IT Help"`,
+		"admin-token",
+		adminUsername,
+	} {
+		if !strings.Contains(audit, want) {
+			t.Errorf("audit log on the settings page lacks %q:\n%s", want, audit)
+		}
+	}
+	for _, secret := range []string{firstPassword, secondPassword, rotatedSecret} {
+		if strings.Contains(audit, secret) {
+			t.Errorf("audit log on the settings page shows a secret value:\n%s", audit)
+		}
+	}
+
+	rows := read(t, s, "read the audit rows", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("#audit-list tbody tr")].map((row) => [...row.cells].map((cell) => cell.textContent).join(" | "))`))
+	wantRow := adminUsername + ` | rotated the secret of hook "IT Help" | hook.secret.rotate | `
+	if len(rows) == 0 || !strings.Contains(rows[0], wantRow) {
+		t.Errorf("newest audit row %q, want it to contain %q", rows, wantRow)
 	}
 }

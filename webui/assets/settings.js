@@ -33,6 +33,7 @@ async function loadHooks() {
       try {
         const rotated = await fl.api("POST", "/hooks/" + encodeURIComponent(hook.id) + "/secret");
         showOnce("hook-secret", "hook-secret-value", rotated.secret);
+        await loadAudit();
       } catch (err) {
         fl.flash(err.message);
       }
@@ -56,7 +57,7 @@ async function loadTokens() {
       }
       try {
         await fl.api("DELETE", "/tokens/" + encodeURIComponent(token.id));
-        await loadTokens();
+        await Promise.all([loadTokens(), loadAudit()]);
       } catch (err) {
         fl.flash(err.message);
       }
@@ -70,7 +71,7 @@ async function loadAudit() {
   const body = document.querySelector("#audit-list tbody");
   body.replaceChildren();
   for (const entry of audit.entries) {
-    body.append(fl.row([fl.time(entry.at), entry.actor, entry.action, entry.target]));
+    body.append(fl.row([fl.time(entry.at), entry.actor, entry.detail || "", entry.action, entry.target]));
   }
 }
 
