@@ -143,6 +143,7 @@ func adminCreate(ctx context.Context, db *store.DB, username string, stdout, std
 	if err := db.CreateAdmin(ctx, username, hash); err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, db, stderr, "admin.create", username, fmt.Sprintf("created admin %q", username))
 	fmt.Fprintf(stdout, "Created admin %s, who can sign in now.\n", username)
 	return nil
 }
@@ -166,6 +167,7 @@ func adminDelete(ctx context.Context, db *store.DB, username string, stdout io.W
 	if err := db.DeleteAdmin(ctx, username); err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, db, stdout, "admin.delete", username, fmt.Sprintf("deleted admin %q and ended its sessions", username))
 	fmt.Fprintf(stdout, "Deleted admin %s and ended its sessions.\n", username)
 	return nil
 }
@@ -181,6 +183,7 @@ func adminPassword(ctx context.Context, db *store.DB, username string, stdout, s
 	if err := db.SetAdminPassword(ctx, username, hash); err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, db, stderr, "admin.password", username, fmt.Sprintf("changed the password of admin %q and ended its sessions", username))
 	fmt.Fprintf(stdout, "Set the password of %s and ended its sessions.\n", username)
 	return nil
 }

@@ -185,6 +185,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		target.undo()
 		return importError(*file, source, err)
 	}
+	recordCLIAudit(ctx, target.db, stderr, "config.import", *file, importDetail(*file, summary))
 	if err := target.db.Close(); err != nil {
 		return fmt.Errorf("import %s into %s: close the database: %w", *file, source.describe(), err)
 	}

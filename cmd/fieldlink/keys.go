@@ -171,7 +171,9 @@ func runKeysReseal(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 
-	count, err := resealAll(ctx, source, sealer, stdout)
+	count, err := resealAll(ctx, source, sealer, stdout, "keys.reseal", func(count int) string {
+		return fmt.Sprintf("re-sealed %d stored values under master key ID %s", count, sealer.KeyID())
+	})
 	if err != nil {
 		return err
 	}
@@ -243,6 +245,8 @@ func rotateKeyFile(ctx context.Context, source keySource, newKeyText string, std
 		return fmt.Errorf("re-seal under the new key ID %s: %w. %s lists the new key first and keeps the old keys, so every value still opens: fix the cause and run `fieldlink keys reseal %s`",
 			sealer.KeyID(), err, source.keyFile, source.flags())
 	}
+	recordCLIAudit(ctx, db, stdout, "keys.rotate", sealer.KeyID(), fmt.Sprintf("rotated the master key: wrote key ID %s first to %s and re-sealed %d stored values under it",
+		sealer.KeyID(), source.keyFile, count))
 
 	fmt.Fprintf(stdout, "Re-sealed %d values under the new key ID %s.\n", count, sealer.KeyID())
 	fmt.Fprintf(stdout, "Running servers on this data folder read the new key from %s when they meet a value sealed under it.\n", source.keyFile)
@@ -292,7 +296,9 @@ func rotateEnvKey(ctx context.Context, source keySource, newKeyText, newKeyID st
 	if err != nil {
 		return err
 	}
-	count, err := resealAll(ctx, source, sealer, stdout)
+	count, err := resealAll(ctx, source, sealer, stdout, "keys.rotate", func(count int) string {
+		return fmt.Sprintf("rotated the master key to key ID %s, listed first in %s, and re-sealed %d stored values under it", sealer.KeyID(), seal.EnvVar, count)
+	})
 	if err != nil {
 		return err
 	}
@@ -372,6 +378,8 @@ func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) erro
 
 	old := keyIDList(sealer.KeyIDs()[1:])
 	if source.fromEnv() {
+		recordCLIAudit(ctx, db, stdout, "keys.retire", sealer.KeyID(), fmt.Sprintf("checked that no stored value uses the old %s, so %s may list key ID %s alone",
+			old, seal.EnvVar, sealer.KeyID()))
 		fmt.Fprintf(stdout, "No stored value uses the old %s. Set %s to its first key alone (key ID %s) on every server.\n", old, seal.EnvVar, sealer.KeyID())
 		return nil
 	}
@@ -379,13 +387,16 @@ func retireOldKeys(ctx context.Context, source keySource, stdout io.Writer) erro
 	if err := seal.WriteKeyFile(source.keyFile, keys[:1]); err != nil {
 		return err
 	}
+	recordCLIAudit(ctx, db, stdout, "keys.retire", sealer.KeyID(), fmt.Sprintf("retired the old %s from %s, which now holds key ID %s alone",
+		old, source.keyFile, sealer.KeyID()))
 	fmt.Fprintf(stdout, "Removed the old %s from %s. It now holds key ID %s only.\n", old, source.keyFile, sealer.KeyID())
 	return nil
 }
 
 // resealAll re-seals every stored value under the ring's newest key,
-// printing the database it opened on w.
-func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer, w io.Writer) (int, error) {
+// printing the database it opened on w. It records action in the audit log
+// with the detail that describe returns for the number of values re-sealed.
+func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer, w io.Writer, action string, describe func(count int) string) (int, error) {
 	db, err := source.openDB(ctx, sealer)
 	if err != nil {
 		return 0, err
@@ -396,7 +407,12 @@ func resealAll(ctx context.Context, source keySource, sealer *seal.Sealer, w io.
 	if err := checkKeysKnown(ctx, db, sealer, source); err != nil {
 		return 0, err
 	}
-	return db.Reseal(ctx, sealer)
+	count, err := db.Reseal(ctx, sealer)
+	if err != nil {
+		return 0, err
+	}
+	recordCLIAudit(ctx, db, w, action, sealer.KeyID(), describe(count))
+	return count, nil
 }
 
 // checkKeysKnown fails when a stored value is sealed under a key that the
