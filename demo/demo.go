@@ -46,6 +46,14 @@ type Options struct {
 	// Out receives the demo's report. Defaults to os.Stdout.
 	Out io.Writer
 
+	// Secrets are the credentials the emulators accept. Fields left empty
+	// get random values.
+	Secrets Secrets
+
+	// AdminToken is the admin token of the demo's server. Defaults to a
+	// random one.
+	AdminToken string
+
 	Logger *slog.Logger
 }
 
@@ -62,7 +70,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	opts = withDefaults(opts)
 	out := opts.Out
 
-	emulators, err := StartEmulators(opts.Logger)
+	emulators, err := StartEmulatorsWith(opts.Logger, opts.Secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +82,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer cleanup()
 
-	adminToken := "fl_" + randomSecret()
+	adminToken := opts.AdminToken
 	srv, err := server.Start(ctx, server.Config{
 		Listen:        opts.Listen,
 		DataDir:       dataDir,
@@ -138,6 +146,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.Out == nil {
 		opts.Out = os.Stdout
+	}
+	if opts.AdminToken == "" {
+		opts.AdminToken = "fl_" + randomSecret()
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

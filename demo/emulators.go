@@ -44,9 +44,31 @@ type Emulators struct {
 	servers []*http.Server
 }
 
-// StartEmulators starts the three emulators on loopback ports.
+// Secrets are the credentials the emulators accept. A field left empty
+// gets a new random value.
+type Secrets struct {
+	// ClientSecret is the secret value of the demo app at Entra ID.
+	ClientSecret string
+	// JiraAPIToken is the API token of the Jira account fieldlink writes with.
+	JiraAPIToken string
+}
+
+// StartEmulators starts the three emulators on loopback ports, with random
+// secrets.
 func StartEmulators(logger *slog.Logger) (*Emulators, error) {
-	e := &Emulators{ClientSecret: randomSecret(), JiraAPIToken: randomSecret()}
+	return StartEmulatorsWith(logger, Secrets{})
+}
+
+// StartEmulatorsWith starts the three emulators on loopback ports, accepting
+// the given secrets.
+func StartEmulatorsWith(logger *slog.Logger, secrets Secrets) (*Emulators, error) {
+	e := &Emulators{ClientSecret: secrets.ClientSecret, JiraAPIToken: secrets.JiraAPIToken}
+	if e.ClientSecret == "" {
+		e.ClientSecret = randomSecret()
+	}
+	if e.JiraAPIToken == "" {
+		e.JiraAPIToken = randomSecret()
+	}
 
 	e.Entra = entra.New(entra.Options{
 		TenantID:  TenantID,
