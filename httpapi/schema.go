@@ -195,7 +195,7 @@ func datasourceToBody(ds fieldlink.Datasource, now time.Time) DatasourceBody {
 		},
 	}
 	if !a.SecretExpiresAt.IsZero() {
-		body.Auth.SecretExpiresAt = a.SecretExpiresAt.UTC().Format(time.RFC3339)
+		body.Auth.SecretExpiresAt = a.SecretExpiresAt.UTC().Format(time.RFC3339Nano)
 	}
 	for _, e := range expiry.Of(ds) {
 		body.Expiry = append(body.Expiry, ExpiryBody{Secret: e.Secret, ExpiresAt: e.ExpiresAt, DaysLeft: e.DaysLeft(now), Status: e.Status(now)})
@@ -243,19 +243,28 @@ func timeOrNil(t time.Time) *time.Time {
 }
 
 // parseExpiry reads auth.secretExpiresAt: RFC 3339, or a date, taken as the
-// start of that day in UTC so the warning never comes late.
+// start of that day in UTC so the warning never comes late. The time must
+// fall within the years 1 to 9999 in UTC, which RFC 3339 and JSON can carry.
 func parseExpiry(raw string) (time.Time, error) {
 	if raw == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, raw); err == nil {
-		return t.UTC(), nil
+
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		t, err = time.Parse(time.DateOnly, raw)
 	}
-	if t, err := time.Parse(time.DateOnly, raw); err == nil {
-		return t, nil
+	if err != nil {
+		return time.Time{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"auth.secretExpiresAt %q is not a date in the form YYYY-MM-DD: write the secret's Expires date from the portal as, for example, 2027-01-31 (or give an RFC 3339 time such as 2027-01-31T00:00:00Z)", raw)
 	}
-	return time.Time{}, fieldlink.Errorf(fieldlink.EInvalid,
-		"auth.secretExpiresAt %q is not a date in the form YYYY-MM-DD: write the secret's Expires date from the portal as, for example, 2027-01-31 (or give an RFC 3339 time such as 2027-01-31T00:00:00Z)", raw)
+
+	t = t.UTC()
+	if t.Year() < 1 || t.Year() > 9999 {
+		return time.Time{}, fieldlink.Errorf(fieldlink.EInvalid,
+			"auth.secretExpiresAt %q is out of range: give a date from 0001-01-01 to 9999-12-31 in UTC, such as 2027-01-31", raw)
+	}
+	return t, nil
 }
 
 // datasourceFromBody builds a datasource from a request. A secret left empty
