@@ -61,7 +61,13 @@ func PlanImport(doc Document, transportKey []byte) (Plan, error) {
 	doc.Tokens = slices.Clone(doc.Tokens)
 
 	omitted := doc.Secrets == SecretsOmitted
+	if err := doc.checkSecretPlacement(); err != nil {
+		return Plan{}, err
+	}
 	if err := doc.OpenSecrets(transportKey); err != nil {
+		return Plan{}, err
+	}
+	if err := doc.checkSecretNames(); err != nil {
 		return Plan{}, err
 	}
 	if err := validate(doc); err != nil {

@@ -123,6 +123,18 @@ func TestPlanImportRejects(t *testing.T) {
 		{"blank hook name", func(d *Document) { d.Hooks[0].Name = " " }, "hook hk_intake field name is missing"},
 		{"repeated admin", func(d *Document) { d.Admins = append(d.Admins, d.Admins[0]) }, `admin "ana" is in the document twice`},
 		{"unknown scope", func(d *Document) { d.Tokens[0].Scope = "root" }, `field scope is "root"`},
+		{"unknown secret mode", func(d *Document) { d.Secrets = "clear" }, `the document's field secrets is "clear"`},
+		{"misspelt secret", func(d *Document) { d.Datasources[0].Secrets["clientsecret"] = "s" }, `datasource "Graph" (ds_graph) field secrets has the unknown entry "clientsecret"`},
+		{"unknown hook secret", func(d *Document) { d.Hooks[0].Secrets["token"] = "s" }, `hook "Intake" (hk_intake) field secrets has the unknown entry "token": use secret`},
+		{"sealed secrets in plaintext document", func(d *Document) { d.Hooks[0].SealedSecrets = []byte("sealed") }, `hook "Intake" (hk_intake) field sealedSecrets is set, but the document's secrets are plaintext`},
+		{"secrets in omitted document", func(d *Document) { d.Secrets = SecretsOmitted }, `datasource "Graph" (ds_graph) field secrets is set, but the document's secrets are omitted`},
+		{"clear-text secrets in sealed document", func(d *Document) {
+			plaintext := d.Datasources[0].Secrets
+			if err := d.SealSecrets(seal.GenerateKey()); err != nil {
+				panic(err)
+			}
+			d.Datasources[0].Secrets = plaintext
+		}, `datasource "Graph" (ds_graph) field secrets is set, but the document's secrets are sealed`},
 		{"sealed without key", func(d *Document) {
 			if err := d.SealSecrets(seal.GenerateKey()); err != nil {
 				panic(err)

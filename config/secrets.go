@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/seal"
@@ -100,6 +103,51 @@ func (d *Document) OpenSecrets(transportKey []byte) error {
 		*slot.secrets, *slot.sealed = opened[i], nil
 	}
 	d.Secrets = SecretsPlaintext
+	return nil
+}
+
+// secretNames lists the entries that the secrets of each kind of record may
+// have, as SealSecrets and Export write them.
+var secretNames = map[string][]string{
+	"datasource": slices.Sorted(maps.Keys(new(fieldlink.Auth).SecretFields())),
+	"hook":       {hookSecretName},
+	"admin":      {adminSecretName},
+	"token":      {tokenSecretName},
+}
+
+// checkSecretPlacement rejects a secret mode that this package does not
+// write, and secrets that the mode would leave unread: clear-text secrets in
+// a document whose secrets are sealed or omitted, and sealed secrets in one
+// whose secrets are not sealed.
+func (d *Document) checkSecretPlacement() error {
+	switch d.Secrets {
+	case SecretsPlaintext, SecretsSealed, SecretsOmitted:
+	default:
+		return fieldlink.Errorf(fieldlink.EInvalid, "the document's field secrets is %q: it must be %s, %s or %s, as fieldlink export writes it", d.Secrets, SecretsPlaintext, SecretsSealed, SecretsOmitted)
+	}
+
+	for _, slot := range d.secretSlots() {
+		if len(*slot.secrets) > 0 && d.Secrets != SecretsPlaintext {
+			return fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field secrets is set, but the document's secrets are %s, so it would be ignored: remove the field, or export again", slot.label, slot.id, d.Secrets)
+		}
+		if len(*slot.sealed) > 0 && d.Secrets != SecretsSealed {
+			return fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field sealedSecrets is set, but the document's secrets are %s, so it would be ignored: remove the field, or export again", slot.label, slot.id, d.Secrets)
+		}
+	}
+	return nil
+}
+
+// checkSecretNames rejects an entry of a record's secrets that the import
+// would drop, such as a misspelled "clientsecret". The secrets must be open.
+func (d *Document) checkSecretNames() error {
+	for _, slot := range d.secretSlots() {
+		allowed := secretNames[slot.kind]
+		for _, name := range slices.Sorted(maps.Keys(*slot.secrets)) {
+			if !slices.Contains(allowed, name) {
+				return fieldlink.Errorf(fieldlink.EInvalid, "%s (%s) field secrets has the unknown entry %q: use %s", slot.label, slot.id, name, strings.Join(allowed, ", "))
+			}
+		}
+	}
 	return nil
 }
 
