@@ -75,7 +75,9 @@ func New(http *outbound.Client, creds *credential.Cache, logger *slog.Logger, op
 // whole call, waits included, ends after twice that or 60 s, whichever is
 // less. When a Retry-After asks for a longer wait than is left, Do returns
 // the response together with a *RetryLaterError that says when to call
-// again. Otherwise the last response is returned without error.
+// again. Otherwise the last response is returned without error. A retry that
+// the end of the call's budget cuts short is not returned: the attempt
+// before it is, because its outcome came from the API.
 //
 // A response with any status is returned without error, so the caller
 // decides what a 404 means. Errors are transport, authentication and size

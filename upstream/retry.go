@@ -92,20 +92,29 @@ func (c *Client) backoff(retries int) time.Duration {
 
 // doWithRetries sends r and repeats it as Do documents: a 429 or 503 for any
 // method, a 500, 502 or 504, a connection error or a response cut short for
-// GET. It waits for the
-// time the Retry-After header specifies, or by backoff, within MaxRetries and
-// the call's time budget.
+// GET. It waits for the time the Retry-After header specifies, or by
+// backoff, within MaxRetries and the call's time budget.
+//
+// A retry that the end of the budget cuts short shows nothing about the
+// API, so the outcome of the attempt before it is returned in its place.
 func (c *Client) doWithRetries(ctx context.Context, r *call) (fieldlink.UpstreamResponse, error) {
 	timeout := r.ds.Timeout()
 	budget := callBudget(timeout)
 	deadline := c.clock.Now().Add(budget)
 
+	var previousResp fieldlink.UpstreamResponse
+	var previousErr error
 	for retries := 0; ; retries++ {
 		attemptTimeout := min(timeout, deadline.Sub(c.clock.Now()))
 		resp, err := c.attempt(ctx, r, attemptTimeout, nil)
+		if retries > 0 && attemptTimeout < timeout && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			c.logGivingUp(r, previousResp, previousErr, retries-1, "time budget spent")
+			return previousResp, previousErr
+		}
 		if !shouldRetry(ctx, r.method, resp, err) {
 			return resp, err
 		}
+		previousResp, previousErr = resp, err
 
 		wait, requested := c.retryWait(resp, retries)
 		remaining := deadline.Sub(c.clock.Now())
