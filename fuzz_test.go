@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/internal/fuzzcheck"
 )
 
 // secretMarker fills every secret field of the fuzzed datasources, and the
@@ -120,24 +121,12 @@ func checkValidateError(t *testing.T, err error, checkMarker bool) {
 	if !errors.As(err, &e) || e.Code != fieldlink.EInvalid {
 		t.Fatalf("Validate() error %T %v, want a *fieldlink.Error with code %q", err, err, fieldlink.EInvalid)
 	}
-	if !startsWithField(e.Message, datasourceFields) {
+	if !fuzzcheck.StartsWithField(e.Message, datasourceFields) {
 		t.Errorf("Validate() error %q does not start with a field name (%s)", e.Message, strings.Join(datasourceFields, ", "))
 	}
 	if checkMarker && strings.Contains(e.Message, secretMarker) {
 		t.Errorf("Validate() error %q contains a secret", e.Message)
 	}
-}
-
-// startsWithField reports whether message starts with one of fields,
-// followed by a space, a dot, a colon or a "[".
-func startsWithField(message string, fields []string) bool {
-	for _, field := range fields {
-		rest, ok := strings.CutPrefix(message, field)
-		if ok && rest != "" && strings.ContainsRune(" .:[", rune(rest[0])) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkValidDatasource checks what an accepted datasource promises to the
