@@ -31,18 +31,8 @@ func (s *Server) getDatasource(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createDatasource(w http.ResponseWriter, r *http.Request) {
-	var body DatasourceBody
-	if err := s.decode(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-
-	ds, err := datasourceFromBody(body, nil)
+	ds, err := s.readDatasource(w, r, nil)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.validateDatasource(ds); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -61,18 +51,8 @@ func (s *Server) updateDatasource(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var body DatasourceBody
-	if err := s.decode(w, r, &body); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-
-	ds, err := datasourceFromBody(body, &previous)
+	ds, err := s.readDatasource(w, r, &previous)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.validateDatasource(ds); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -163,6 +143,25 @@ func (s *Server) datasourceBody(ds fieldlink.Datasource) DatasourceBody {
 		body.Warnings = s.opts.WarningsFunc(ds, now)
 	}
 	return body
+}
+
+// readDatasource decodes the datasource in a create or update request and
+// validates it. previous is the saved datasource of an update, whose secrets
+// fill the ones the request leaves empty, or nil for a create.
+func (s *Server) readDatasource(w http.ResponseWriter, r *http.Request, previous *fieldlink.Datasource) (fieldlink.Datasource, error) {
+	var body DatasourceBody
+	if err := s.decode(w, r, &body); err != nil {
+		return fieldlink.Datasource{}, err
+	}
+
+	ds, err := datasourceFromBody(body, previous)
+	if err != nil {
+		return fieldlink.Datasource{}, err
+	}
+	if err := s.validateDatasource(ds); err != nil {
+		return fieldlink.Datasource{}, err
+	}
+	return ds, nil
 }
 
 func (s *Server) validateDatasource(ds fieldlink.Datasource) error {
