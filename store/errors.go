@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"strings"
+	"syscall"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,4 +43,19 @@ func isUniqueViolation(err error) bool {
 
 func isForeignKeyViolation(err error) bool {
 	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, "23503")
+}
+
+// IsDiskFull reports whether err is a write that failed because the disk
+// holding the database is full: SQLite's SQLITE_FULL, PostgreSQL's SQLSTATE
+// 53100 (disk_full) or the system's ENOSPC.
+func IsDiskFull(err error) bool {
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) && sqliteErr.Code()&0xff == sqlite3.SQLITE_FULL {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "53100" {
+		return true
+	}
+	return errors.Is(err, syscall.ENOSPC)
 }
