@@ -27,6 +27,12 @@ type Readiness struct {
 	// context that ends after Timeout.
 	PingFunc func(ctx context.Context) error
 
+	// WriteFunc checks that the database can commit a write, which a ping
+	// does not show: a full disk fails writes while reads still pass. It
+	// is called after PingFunc passes, with the same Timeout. Nil skips
+	// the check.
+	WriteFunc func(ctx context.Context) error
+
 	// QueueRunningFunc reports whether the job queue has started and is
 	// not stopping.
 	QueueRunningFunc func() bool
@@ -67,8 +73,23 @@ type ReadinessChecks struct {
 // checkOK is the outcome of a check that passed.
 const checkOK = "ok"
 
+// CheckError is a failed readiness check whose Reason GET /readyz shows in
+// place of its generic message. Reason must name no host, user or password,
+// because the endpoint needs no authentication. Err goes to the log.
+type CheckError struct {
+	Reason string
+	Err    error
+}
+
+// Error returns the reason and the wrapped error.
+func (e *CheckError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *CheckError) Unwrap() error { return e.Err }
+
 // readyz serves GET /readyz: 200 when the database responds to a ping
-// within the timeout and the job queue runs, 503 otherwise. It needs no
+// within the timeout, can commit a write where Readiness.WriteFunc checks
+// it, and the job queue runs, 503 otherwise. It needs no
 // authentication, so the body names the failed checks but never the error,
 // which could contain the database's host or user. The error goes to the log.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -102,8 +123,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, body)
 }
 
-// checkDatabase pings the database within the timeout and returns the
-// check's outcome for the response, and the ping's error for the log.
+// checkDatabase pings the database, then checks a write, within the
+// timeout. It returns the check's outcome for the response, and the error
+// for the log.
 func (rd *Readiness) checkDatabase(ctx context.Context) (string, error) {
 	if rd.PingFunc == nil {
 		return "not checked: the server gave no database check", nil
@@ -116,7 +138,14 @@ func (rd *Readiness) checkDatabase(ctx context.Context) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	step := "ping"
 	err := rd.PingFunc(ctx)
+	if err == nil && rd.WriteFunc != nil {
+		step = "write"
+		err = rd.WriteFunc(ctx)
+	}
+
+	var checkErr *CheckError
 	switch {
 	case err == nil:
 		return checkOK, nil
@@ -124,8 +153,10 @@ func (rd *Readiness) checkDatabase(ctx context.Context) (string, error) {
 		return fmt.Sprintf("no answer within %s", timeout), err
 	case ctx.Err() != nil:
 		return "not checked: the request was canceled", err
+	case errors.As(err, &checkErr):
+		return checkErr.Reason, err
 	}
-	return "ping failed: the server log has the error", err
+	return step + " failed: the server log has the error", err
 }
 
 // logReadinessChange logs when this replica becomes ready or stops being
