@@ -114,7 +114,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	inserted, err := s.opts.Queue.Enqueue(r.Context(), &ev)
 	if err != nil {
 		s.log.Error("webhook not stored", "hook", hook.ID, "issue", wh.IssueKey, "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: ErrorDetail{Code: fieldlink.EInternal, Message: "the event could not be stored: Jira will deliver it again"}})
+		writeUnavailable(w, "the event could not be stored")
 		return
 	}
 	if !inserted {
@@ -281,7 +281,7 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 	hooks, err := s.opts.Store.ListHooks(r.Context())
 	if err != nil {
 		s.log.Error("webhook rejected: hooks not listed", "error", err)
-		s.writeError(w, r, err)
+		writeUnavailable(w, "the hooks could not be read")
 		return fieldlink.Hook{}, false
 	}
 	var lastErr error = errors.New("no hooks are configured")
@@ -296,11 +296,11 @@ func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID 
 
 // rejectHookLookup logs and responds to a failed look-up of the hook in the
 // path: 404 for an unknown hook, or 429 once the client has asked for too
-// many unknown hooks, and 500 for a store failure.
+// many unknown hooks, and 503 for a store failure.
 func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID string, err error) {
 	if fieldlink.ErrorCode(err) != fieldlink.ENotFound {
 		s.log.Error("webhook rejected: hook not read", "hook", hookID, "error", err)
-		s.writeError(w, r, err)
+		writeUnavailable(w, "the hook could not be read")
 		return
 	}
 
@@ -311,6 +311,15 @@ func (s *Server) rejectHookLookup(w http.ResponseWriter, r *http.Request, hookID
 	}
 	s.webhookGuard.fail(r, key, "unknown hook", "hook", hookID)
 	s.writeError(w, r, err)
+}
+
+// writeUnavailable responds 503 to a delivery that the database could not
+// take, such as while it is unreachable or its disk is full. failure says
+// what failed, such as "the event could not be stored". Jira Cloud delivers
+// a webhook again after a 5xx response, so the event is not lost.
+func writeUnavailable(w http.ResponseWriter, failure string) {
+	writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: ErrorDetail{Code: fieldlink.EInternal,
+		Message: failure + ": the database is unavailable, so Jira will deliver the webhook again; the server log has the error"}})
 }
 
 // webhookEvent returns the body's webhookEvent, or "" when the body is not a
