@@ -47,8 +47,8 @@ func keepsResponse(pattern string) bool {
 	return isCreate(pattern) || strings.HasSuffix(auditActions[pattern], ".update")
 }
 
-// statusRecorder keeps the status of a response and, for creations, its
-// body, to find the new record's ID.
+// statusRecorder keeps the status of a response and, for creations and
+// updates, its body, to find the record's ID and name.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
