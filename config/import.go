@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -145,6 +146,9 @@ func validate(doc Document) error {
 		if strings.TrimSpace(rec.Name) == "" {
 			return fieldlink.Errorf(fieldlink.EInvalid, "datasource %s field name is missing: give the datasource a name", rec.ID)
 		}
+		if err := validateDatasource(rec); err != nil {
+			return err
+		}
 	}
 
 	items := map[string]bool{}
@@ -181,6 +185,30 @@ func validate(doc Document) error {
 	}
 
 	return validateAccounts(doc)
+}
+
+// validateDatasource rejects a datasource whose URLs carry user
+// information, as the API does when it saves one. The store would keep such
+// a password in clear text and the API would show it.
+//
+// NOTE: the other settings are not checked as the API checks them, because
+// documents written by earlier versions may hold records that the stricter
+// checks of today reject.
+func validateDatasource(rec DatasourceRecord) error {
+	ds := rec.datasource()
+	urls := []struct{ field, raw string }{
+		{"baseUrl", ds.BaseURL},
+		{"apiDocumentationUrl", ds.APIDocumentationURL},
+		{"auth.tokenUrl", ds.Auth.TokenURL},
+	}
+	for _, u := range urls {
+		parsed, err := url.Parse(u.raw)
+		if err == nil && parsed.User != nil {
+			return fieldlink.Errorf(fieldlink.EInvalid, "datasource %q (%s) field %s %q carries credentials: remove them from the URL and put them in the auth settings, in the document or in the source installation before exporting again",
+				rec.Name, rec.ID, u.field, parsed.Redacted())
+		}
+	}
+	return nil
 }
 
 // validateAccounts checks the admins and API tokens of the document.
