@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fieldlink/fieldlink/internal/pgtest"
 	"github.com/fieldlink/fieldlink/seal"
 )
 
@@ -456,5 +457,45 @@ func TestSecretsNeverLeakCLI(t *testing.T) {
 	outputs = append(outputs, folderOutputs(t, dataDir, "source data folder")...)
 	outputs = append(outputs, folderOutputs(t, target, "import target")...)
 	outputs = append(outputs, folderOutputs(t, exports, "exports")...)
+	checkSecretsAbsent(t, secrets, outputs)
+}
+
+// TestSecretsDatabasePasswordHidden runs serve and the offline commands on
+// a PostgreSQL URL with a password, and on one whose database does not
+// exist, and searches their output for the password.
+func TestSecretsDatabasePasswordHidden(t *testing.T) {
+	// The test server trusts local connections, so it ignores the password.
+	database, err := url.Parse(pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := cliMarker("database-password")
+	database.User = url.UserPassword(database.User.Username(), password)
+	missing := *database
+	missing.Path = "/fieldlink_no_such_database"
+
+	secrets := cliSecrets{}
+	secrets.add("database password", password)
+	masterKey := newMarkerKey("masterkey")
+	secrets.addMasterKey("master key", masterKey)
+	dataDir := t.TempDir()
+	cli := &cliRun{t: t, env: []string{"FIELDLINK_MASTER_KEY=" + seal.EncodeKey(masterKey), "FIELDLINK_ADMIN_TOKEN=" + cliMarker("admintoken")}}
+
+	cli.must("", nil, "migrate", "--data", dataDir, "--database", database.String())
+	cli.must("", nil, "migrate", "--status", "--data", dataDir, "--database", database.String())
+	cli.must("correct horse battery\n", nil, "admin", "create", "--username", "ana", "--data", dataDir, "--database", database.String())
+	cli.must("", nil, "admin", "list", "--data", dataDir, "--database", database.String())
+	cli.must("", nil, "export", "--without-secrets", "--data", dataDir, "--database", database.String())
+	cli.fail("", nil, "admin", "list", "--data", dataDir, "--database", missing.String())
+	cli.fail("", nil, "export", "--without-secrets", "--data", dataDir, "--database", missing.String())
+	cli.fail("", nil, "migrate", "--status", "--data", dataDir, "--database", missing.String())
+
+	_, logs, stop := serveWithLog(t, dataDir, append(cli.env, "FIELDLINK_DATABASE="+database.String()))
+	stop()
+
+	outputs := append(cli.outputs, output{name: "the server's log", text: logs.String()})
+	if !strings.Contains(logs.String(), database.Host) {
+		t.Errorf("the server's log does not name the database, so the search saw no URL:\n%s", logs.String())
+	}
 	checkSecretsAbsent(t, secrets, outputs)
 }
