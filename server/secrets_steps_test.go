@@ -131,6 +131,9 @@ func (r *secretsRun) createSecretKinds() map[string]bool {
 	headerAuth := oauth("Graph, client secret in the header", r.entra2.URL+"/"+headerTenantID+"/oauth2/v2.0/token", headerClientID, r.headerSecret, "header")
 	certificate := oauth("Graph, certificate", e.TokenURL(), demo.ClientID, "", "private_key_jwt")
 	certificate.Auth.ClientCertificate, certificate.Auth.ClientPrivateKey = assertionCert, assertionKey
+	// The echoing token endpoint sends the signed client assertion back.
+	echoedAssertion := oauth("Token endpoint echoing (certificate)", r.echo.URL+"/token", "echo-client", "", "private_key_jwt")
+	echoedAssertion.Auth.ClientCertificate, echoedAssertion.Auth.ClientPrivateKey = assertionCert, assertionKey
 	mtls := apiKey("Mutual TLS", mtlsURL, "/users", "header", mtlsKey)
 	mtls.CABundle, mtls.Auth.TLSClientCertificate, mtls.Auth.TLSClientKey = mtlsCA, tlsCert, tlsKey
 	untrusted := bearerBody("TLS, untrusted server", mtlsURL, "/users", r.marker("bearer-tls-untrusted"))
@@ -147,6 +150,7 @@ func (r *secretsRun) createSecretKinds() map[string]bool {
 	bodies := []httpapi.DatasourceBody{
 		headerAuth,
 		certificate,
+		echoedAssertion,
 		mtls,
 		oauth("Token endpoint echoing (body)", r.echo.URL+"/token", "echo-client", echoBody, "body"),
 		oauth("Token endpoint echoing (header)", r.echo.URL+"/token", "echo-client", echoHeader, "header"),
