@@ -135,7 +135,7 @@ func (p pagingPlan) next(ds fieldlink.Datasource, pg page) (next fieldlink.Upstr
 
 	case fieldlink.PagingCursor:
 		var cursor string
-		if nodes := p.cursor.Select(pg.doc); len(nodes) > 0 {
+		if nodes := selectRows(p.cursor, pg.doc); len(nodes) > 0 {
 			cursor, _ = scalarText(nodes[0])
 		}
 		if cursor == "" {

@@ -1,9 +1,12 @@
 package item
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/theory/jsonpath"
+	"github.com/theory/jsonpath/spec"
 
 	"github.com/fieldlink/fieldlink"
 )
@@ -22,12 +25,90 @@ func compileRoot(root string) (*jsonpath.Path, error) {
 	return path, nil
 }
 
-// selectRows returns the rows that path selects from doc.
+// selectRows returns the rows that path selects from doc, in the order RFC
+// 9535 gives them. Where that order is left open, because a wildcard, a
+// filter or a descendant segment goes through an object's members, the
+// members are taken in the order of their names. Go's map iteration is
+// random, so without that the rows of $.users.* (and the text that joins
+// their values) would change from one evaluation to the next.
 func selectRows(path *jsonpath.Path, doc any) []any {
 	if path == nil {
 		return []any{doc}
 	}
-	return path.Select(doc)
+
+	rows := []any{doc}
+	for _, segment := range path.Query().Segments() {
+		next := make([]any, 0, len(rows))
+		for _, row := range rows {
+			if segment.IsDescendant() {
+				next = appendDescendants(next, segment, row, doc)
+			} else {
+				next = appendSelected(next, segment, row, doc)
+			}
+		}
+		rows = next
+	}
+	return rows
+}
+
+// appendSelected appends to rows what the selectors of segment select from
+// node, taking an object's members in the order of their names.
+func appendSelected(rows []any, segment *spec.Segment, node, root any) []any {
+	object, isObject := node.(map[string]any)
+	var names []string
+
+	for _, selector := range segment.Selectors() {
+		switch selector := selector.(type) {
+		case spec.WildcardSelector:
+			if isObject {
+				names = sortedNames(object, names)
+				for _, name := range names {
+					rows = append(rows, object[name])
+				}
+				continue
+			}
+		case *spec.FilterSelector:
+			if isObject {
+				names = sortedNames(object, names)
+				for _, name := range names {
+					if selector.Eval(object[name], root) {
+						rows = append(rows, object[name])
+					}
+				}
+				continue
+			}
+		}
+		rows = append(rows, selector.Select(node, root)...)
+	}
+	return rows
+}
+
+// appendDescendants appends to rows what a descendant segment selects: what
+// its selectors select from node, then from each of node's descendants, a
+// value before the values inside it (RFC 9535 §2.5.2.2).
+func appendDescendants(rows []any, segment *spec.Segment, node, root any) []any {
+	rows = appendSelected(rows, segment, node, root)
+
+	switch node := node.(type) {
+	case []any:
+		for _, child := range node {
+			rows = appendDescendants(rows, segment, child, root)
+		}
+	case map[string]any:
+		for _, name := range sortedNames(node, nil) {
+			rows = appendDescendants(rows, segment, node[name], root)
+		}
+	}
+	return rows
+}
+
+// sortedNames returns the member names of object in order, or names when
+// they were sorted already.
+func sortedNames(object map[string]any, names []string) []string {
+	if names != nil || len(object) == 0 {
+		return names
+	}
+	return slices.Sorted(maps.Keys(object))
 }
 
 // displayTemplate is an item's compiled display or label template.

@@ -48,6 +48,44 @@ func TestSelectRows(t *testing.T) {
 	}
 }
 
+func TestSelectRowsOrdersObjectMembers(t *testing.T) {
+	doc, err := decodeJSON([]byte(`{
+		"users": {"u2": {"office": "London"}, "u3": {"office": "Oslo"}, "u1": {"office": "Paris"}},
+		"list": ["second", "first"],
+		"nested": {"b": {"office": "Tokyo"}, "a": [{"office": "Lima"}, {"c": {"office": "Rome"}}]}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		root string
+		want []any
+	}{
+		{root: "$.users.*.office", want: []any{"Paris", "London", "Oslo"}},
+		{root: "$.users[?@.office != 'Oslo'].office", want: []any{"Paris", "London"}},
+		{root: "$.nested..office", want: []any{"Lima", "Rome", "Tokyo"}},
+		{root: "$.list[1,0]", want: []any{"first", "second"}},
+		{root: "$['list','users'][0]", want: []any{"second"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.root, func(t *testing.T) {
+			path, err := compileRoot(tt.root)
+			if err != nil {
+				t.Fatalf("compileRoot(%q): %v", tt.root, err)
+			}
+
+			// Go's map iteration order changes between runs, so one
+			// selection could match by chance.
+			for range 20 {
+				if diff := cmp.Diff(selectRows(path, doc), tt.want); diff != "" {
+					t.Fatalf("rows (-got +want):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
 func TestDisplayTemplateRows(t *testing.T) {
 	env := map[string]any{"reporter": map[string]any{"displayName": "Ada"}}
 
