@@ -258,6 +258,7 @@ func TestJiraThrottleStormRetriedWithinBound(t *testing.T) {
 	if bound := attempts * jiraRequestsPerAttempt; throttled > bound {
 		t.Errorf("%d field updates throttled in %d attempts, want at most %d per attempt", throttled, attempts, jiraRequestsPerAttempt)
 	}
+	t.Logf("%d attempts for %d tickets", attempts, tickets)
 	if got, want := s.jira.Requests()[jiracloud.EditPattern], throttled+tickets; got != want {
 		t.Errorf("%d field updates in all, want %d: the throttled ones and one per ticket", got, want)
 	}
@@ -298,6 +299,7 @@ func TestJiraServerErrorRetriedAndWrittenOnce(t *testing.T) {
 	if attempts := events[0].Outcome.Attempts; failed != attempts-1 {
 		t.Errorf("%d updates failed in %d attempts, want one per failed attempt", failed, attempts)
 	}
+	t.Logf("%d field updates got 500 before the outage ended, %d attempts", failed, events[0].Outcome.Attempts)
 	s.waitJiraHealth(t, httpapi.HealthHealthy, "")
 	s.checkServing(t)
 }
@@ -326,6 +328,7 @@ func TestJiraConflictOnEditRetried(t *testing.T) {
 	if attempts := events[0].Outcome.Attempts; conflicts != attempts-1 {
 		t.Errorf("%d updates answered 409 in %d attempts, want one per failed attempt", conflicts, attempts)
 	}
+	t.Logf("%d field updates got 409 before the conflicts ended, %d attempts", conflicts, events[0].Outcome.Attempts)
 	s.checkServing(t)
 }
 
