@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -61,14 +62,21 @@ func (l *Limiter) RetryAfter(key string) time.Duration {
 
 // Fail records a failed sign-in for key.
 func (l *Limiter) Fail(key string) {
-	_, window, now := l.withDefaults()
+	maxFailures, window, now := l.withDefaults()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
 	if l.failures == nil {
 		l.failures = map[string][]time.Time{}
 	}
-	l.failures[key] = append(l.prune(key, now, window), now)
+
+	// RetryAfter reads only the newest maxFailures failures, so a flood
+	// keeps no more than that per key.
+	times := append(l.prune(key, now, window), now)
+	if len(times) > maxFailures {
+		times = slices.Clone(times[len(times)-maxFailures:])
+	}
+	l.failures[key] = times
 
 	// Drop keys whose failures have all aged out, so the map does not
 	// grow with every address that ever failed once.

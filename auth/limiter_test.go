@@ -59,3 +59,19 @@ func TestLimiterCountingWindow(t *testing.T) {
 		t.Errorf("CountingWindow with Window set = %v, want %v", got, want)
 	}
 }
+
+func TestLimiterKeepsOnlyNewestFailures(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	l := &Limiter{MaxFailures: 3, Window: time.Minute, Now: func() time.Time { return now }}
+	for range 1000 {
+		l.Fail("flood")
+		now = now.Add(time.Millisecond)
+	}
+
+	if n := len(l.failures["flood"]); n != 3 {
+		t.Errorf("%d failures kept for one key, want 3", n)
+	}
+	if wait := l.RetryAfter("flood"); wait <= 59*time.Second || wait > time.Minute {
+		t.Errorf("RetryAfter %v, want just under a minute after the newest failures", wait)
+	}
+}

@@ -41,11 +41,11 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	hookID := r.PathValue("hook")
 
 	// A client past the limit of failed deliveries gets 429 before its body
-	// is read, its hook looked up or any HMAC computed. Jira Cloud retries
-	// deliveries answered 408, 409, 425, 429 or 5xx (Atlassian's webhook
-	// retry policy), so a correctly signed delivery that meets the limit
-	// arrives again once the failures age out.
-	if wait := s.webhookGuard.limiter.RetryAfter(hookKey(clientIP(r), hookID)); wait > 0 {
+	// is read or its hook looked up, unless the request carries a signature
+	// or an automation token. Those are still checked, so a flood of bad
+	// deliveries can never hold back a correctly signed ticket event; a bad
+	// one past the limit gets 429 instead of 401.
+	if wait := s.webhookGuard.limiter.RetryAfter(hookKey(clientIP(r), hookID)); wait > 0 && !carriesCredential(r) {
 		s.webhookGuard.throttle(w, r, hookID, wait)
 		return
 	}
@@ -222,7 +222,9 @@ func inProjects(h fieldlink.Hook, project string) bool {
 // response is the same for a wrong token and a hook without one.
 func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hookID string) (fieldlink.Hook, bool) {
 	unauthorized := func(reason, hint string) {
-		s.webhookGuard.fail(r, hookKey(clientIP(r), hookID), reason, "hook", hookID, "automation", true)
+		if s.webhookGuard.rejectPastLimit(w, r, hookID, reason, "automation", true) {
+			return
+		}
 		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
 			Message: "missing or invalid " + AutomationTokenHeader + " header: " + hint}})
 	}
@@ -260,7 +262,9 @@ func (s *Server) findAutomationHook(w http.ResponseWriter, r *http.Request, hook
 func (s *Server) findSigningHook(w http.ResponseWriter, r *http.Request, hookID string, body []byte) (fieldlink.Hook, bool) {
 	signature := r.Header.Get("X-Hub-Signature")
 	unauthorized := func(reason string, err error) {
-		s.webhookGuard.fail(r, hookKey(clientIP(r), hookID), reason, "hook", hookID, "error", err)
+		if s.webhookGuard.rejectPastLimit(w, r, hookID, reason, "error", err) {
+			return
+		}
 		writeJSON(w, http.StatusUnauthorized, ErrorBody{Error: ErrorDetail{Code: fieldlink.EUnauthorized,
 			Message: "webhook signature missing or invalid: set the hook's secret in the Jira webhook so Jira sends X-Hub-Signature"}})
 	}

@@ -11,10 +11,10 @@ import (
 	"github.com/fieldlink/fieldlink/auth"
 )
 
-// Defaults of Options.IntakeLimiter. A failed delivery costs an HMAC over
-// up to 4 MiB and a log line, and the limit stops a flood from spending
-// either. A blocked sender waits at most a minute, which stays well within
-// the period over which Jira Cloud retries a 429.
+// Defaults of Options.IntakeLimiter. Past the limit, a request without a
+// signature or token is answered 429 before its body is read or its hook
+// looked up. A blocked sender waits at most a minute, well within the period
+// over which Jira Cloud retries a 429.
 const (
 	defaultIntakeFailures = 20
 	defaultIntakeWindow   = time.Minute
@@ -29,10 +29,11 @@ const (
 // Unknown hook IDs share one count per address, so guessing IDs is limited
 // too.
 //
-// NOTE: a flood that keeps failing at one hook's URL from an address Jira
-// also sends from keeps that hook's deliveries from there throttled, and
-// Jira stops retrying after its retry period. Jira Automation calls are not
-// retried at all.
+// A request past the limit that carries a signature or an automation token
+// is still checked, so correctly signed deliveries are never throttled:
+// Jira stops retrying a delivery after its retry period, and Jira Automation
+// does not retry at all. Only requests without credentials, and those to
+// unknown hooks, are answered 429 without reading the body.
 type intakeGuard struct {
 	limiter *auth.Limiter
 	log     *slog.Logger
@@ -73,6 +74,27 @@ func (g *intakeGuard) fail(r *http.Request, key, reason string, attrs ...any) {
 	g.limiter.Fail(key)
 	ip := clientIP(r)
 	g.log.Log(r.Context(), g.level(ip, "rejected"), "webhook rejected: "+reason, append(attrs, "clientIP", ip)...)
+}
+
+// rejectPastLimit records a failed delivery to hookID and, when the client
+// was past the limit before it, responds 429 and returns true. Otherwise the
+// caller responds 401.
+func (g *intakeGuard) rejectPastLimit(w http.ResponseWriter, r *http.Request, hookID, reason string, attrs ...any) bool {
+	key := hookKey(clientIP(r), hookID)
+	pastLimit := g.limiter.RetryAfter(key) > 0
+	g.fail(r, key, reason, append([]any{"hook", hookID}, attrs...)...)
+	if !pastLimit {
+		return false
+	}
+
+	g.throttle(w, r, hookID, g.limiter.RetryAfter(key))
+	return true
+}
+
+// carriesCredential reports whether a delivery carries a webhook signature
+// or an automation token, which the intake checks even past the limit.
+func carriesCredential(r *http.Request) bool {
+	return r.Header.Get("X-Hub-Signature") != "" || len(r.Header.Values(AutomationTokenHeader)) > 0
 }
 
 // throttle responds 429 with Retry-After to a client past the limit and

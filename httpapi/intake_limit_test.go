@@ -124,26 +124,35 @@ func TestIntakeFloodOfBadSignaturesThrottled(t *testing.T) {
 		t.Errorf("signed delivery to the other hook: status %d, want 202", status)
 	}
 
-	// A correctly signed delivery to the flooded hook gets 429 without its
-	// signature being checked, so nothing is stored yet.
+	// A correctly signed delivery to the flooded hook from the flooding
+	// address is still checked and accepted: the flood cannot hold back a
+	// ticket event.
 	flooded := "/hooks/jira/" + s.first.ID
 	body = webhookBody("ITH-2")
-	status, retryAfter := s.deliver(flooded, body, signature(s.first.Secret, body))
-	if status != http.StatusTooManyRequests || retryAfter != "60" {
-		t.Errorf("signed delivery to the flooded hook: status %d, Retry-After %q, want 429 and 60", status, retryAfter)
-	}
-	if n := len(s.queue.stored); n != 1 {
-		t.Errorf("%d events stored, want 1: the throttled delivery must not be stored", n)
-	}
-
-	// Jira delivers it again after Retry-After, and it is accepted: the
-	// ticket event is not lost.
-	s.clock.Advance(61 * time.Second)
 	if status, _ := s.deliver(flooded, body, signature(s.first.Secret, body)); status != http.StatusAccepted {
-		t.Errorf("signed delivery to the flooded hook after Retry-After: status %d, want 202", status)
+		t.Errorf("signed delivery to the flooded hook: status %d, want 202", status)
 	}
 	if n := len(s.queue.stored); n != 2 {
 		t.Errorf("%d events stored, want 2", n)
+	}
+
+	// A bad signature past the limit gets 429 after its check, and a
+	// delivery without any signature gets 429 before its body is read.
+	status, retryAfter := s.deliver(flooded, body, "sha256="+strings.Repeat("1", 64))
+	if status != http.StatusTooManyRequests || retryAfter != "60" {
+		t.Errorf("bad signature past the limit: status %d, Retry-After %q, want 429 and 60", status, retryAfter)
+	}
+	if status, _ := s.deliver(flooded, body, ""); status != http.StatusTooManyRequests {
+		t.Errorf("unsigned delivery past the limit: status %d, want 429", status)
+	}
+	if n := len(s.queue.stored); n != 2 {
+		t.Errorf("%d events stored, want 2: a rejected delivery must not be stored", n)
+	}
+
+	// Once the failures age out, a bad signature gets 401 again.
+	s.clock.Advance(61 * time.Second)
+	if status, _ := s.deliver(flooded, body, "sha256="+strings.Repeat("1", 64)); status != http.StatusUnauthorized {
+		t.Errorf("bad signature after the window: status %d, want 401", status)
 	}
 }
 
@@ -201,8 +210,13 @@ func TestIntakeBareURLFloodThrottled(t *testing.T) {
 	if status, _ := s.deliver("/hooks/jira/"+s.first.ID, body, signature(s.first.Secret, body)); status != http.StatusAccepted {
 		t.Errorf("signed delivery to the hook's own URL: status %d, want 202", status)
 	}
-	status, retryAfter := s.deliver("/hooks/jira", body, signature(s.first.Secret, body))
-	if status != http.StatusTooManyRequests || retryAfter != "60" {
-		t.Errorf("signed delivery to the flooded bare URL: status %d, Retry-After %q, want 429 and 60", status, retryAfter)
+
+	// On the flooded bare URL, a correctly signed delivery is still checked
+	// and accepted, here as a duplicate of the one just stored.
+	if status, _ := s.deliver("/hooks/jira", body, signature(s.first.Secret, body)); status != http.StatusAccepted {
+		t.Errorf("signed delivery to the flooded bare URL: status %d, want 202", status)
+	}
+	if status, retryAfter := s.deliver("/hooks/jira", body, ""); status != http.StatusTooManyRequests || retryAfter != "60" {
+		t.Errorf("unsigned delivery to the flooded bare URL: status %d, Retry-After %q, want 429 and 60", status, retryAfter)
 	}
 }
