@@ -180,7 +180,10 @@ func (a *clientCredentialsAuth) validToken(ctx context.Context) (string, error) 
 	select {
 	case <-ctx.Done():
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return "", tokenTimeoutError(redactURL(a.config.TokenURL), time.Since(waitStart).Round(100*time.Millisecond), ctx.Err())
+			// A wait that reached the datasource's timeout names that
+			// timeout, not the few milliseconds a busy machine adds to it.
+			waited := min(time.Since(waitStart).Round(100*time.Millisecond), a.timeout)
+			return "", tokenTimeoutError(redactURL(a.config.TokenURL), waited, ctx.Err())
 		}
 		return "", fmt.Errorf("wait for token from %s: %w", redactURL(a.config.TokenURL), ctx.Err())
 	case r := <-result:
