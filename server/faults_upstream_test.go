@@ -269,6 +269,7 @@ func fileDuringFault(t *testing.T, f *faultFixture, fault upstreamFault) map[int
 			ev = f.waitFinished(t, id)
 		}
 		checkFaultEvent(t, fault, ev)
+		t.Logf("%s %s: %s", ev.IssueKey, ev.Status, describeOutcome(ev.Outcome))
 	}
 	return keys
 }
@@ -278,6 +279,7 @@ func fileDuringFault(t *testing.T, f *faultFixture, fault upstreamFault) map[int
 func checkFaultHealth(t *testing.T, f *faultFixture, fault upstreamFault) {
 	t.Helper()
 	health := f.health(t)
+	t.Logf("health during the fault: %s: %s", health.Status, health.LastError)
 	switch {
 	case fault.health == nil && health.Status != httpapi.HealthHealthy:
 		t.Errorf("health = %s (%s), want healthy: every request to the datasource succeeded", health.Status, health.LastError)
