@@ -13,6 +13,7 @@ import (
 	"github.com/fieldlink/fieldlink/credential"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/rule"
+	"github.com/fieldlink/fieldlink/upstream"
 )
 
 // evaluateItems evaluates every item the rules refer to, each after the
@@ -160,6 +161,14 @@ func classifyItemError(name string, tc fieldlink.TicketContext, err error, email
 	// The items engine's errors name the item, so the prefix is left out
 	// for them.
 	failure := fmt.Errorf("%s%w", itemPrefix(name, err), err)
+
+	// An API that asked for a longer wait than one lookup allows, such as
+	// Graph answering 429 with "Retry-After: 120", gets that wait before
+	// the event is tried again.
+	var later *upstream.RetryLaterError
+	if errors.As(err, &later) {
+		return "", &TransientError{Err: failure, RetryAfter: later.RetryAfter}
+	}
 
 	var status *item.UpstreamStatusError
 	if errors.As(err, &status) {

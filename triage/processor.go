@@ -61,8 +61,9 @@ type Processor struct {
 type TransientError struct {
 	Err error
 
-	// RetryAfter is the wait that Jira asked for with Retry-After, or zero
-	// when it asked for none and the queue's backoff applies.
+	// RetryAfter is the wait that Jira or an item's API asked for with
+	// Retry-After, or zero when it asked for none and the queue's backoff
+	// applies.
 	RetryAfter time.Duration
 }
 

@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/fieldlink/fieldlink"
+	"github.com/fieldlink/fieldlink/credential"
 	"github.com/fieldlink/fieldlink/item"
 	"github.com/fieldlink/fieldlink/jira"
 	"github.com/fieldlink/fieldlink/seal"
 	"github.com/fieldlink/fieldlink/store"
+	"github.com/fieldlink/fieldlink/upstream"
 )
 
 // fakeItems is an ItemEvaluator whose behaviour a test sets.
@@ -402,6 +404,7 @@ func TestClassifyItemError(t *testing.T) {
 		{"upstream 403", &item.UpstreamStatusError{Status: 403, Code: "Authorization_RequestDenied"}, false, false},
 		{"deadline", fmt.Errorf("get: %w", context.DeadlineExceeded), false, true},
 		{"other", errors.New("boom"), false, false},
+		{"retry later", fmt.Errorf("item: %w", &upstream.RetryLaterError{API: &credential.APIError{Status: 429}, RetryAfter: 2 * time.Minute}), false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -415,5 +418,19 @@ func TestClassifyItemError(t *testing.T) {
 				t.Errorf("error = %v, want transient: %v", err, tt.wantTransient)
 			}
 		})
+	}
+}
+
+func TestItemRetryLaterKeepsAPIWait(t *testing.T) {
+	later := &upstream.RetryLaterError{API: &credential.APIError{Status: 429}, RetryAfter: 2 * time.Minute}
+
+	_, err := classifyItemError("Reporter office", fieldlink.TicketContext{}, fmt.Errorf("item: %w", later), "")
+
+	var transient *TransientError
+	if !errors.As(err, &transient) {
+		t.Fatalf("error = %v, want a TransientError", err)
+	}
+	if transient.RetryAfter != 2*time.Minute {
+		t.Errorf("RetryAfter = %v, want the API's 2m0s", transient.RetryAfter)
 	}
 }

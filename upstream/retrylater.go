@@ -20,10 +20,8 @@ import (
 // errors.Is matches it with context.DeadlineExceeded, because waiting as
 // asked would pass the call's deadline, so callers that retry timed-out
 // calls later do the same here. errors.As finds the API's error, a
-// *credential.APIError, inside it.
-//
-// NOTE: jira.Client.EditIssue turns every error from Do into a final
-// failure, so an issue edit that ends with this error is not retried later.
+// *credential.APIError, inside it. The triage processor retries the event
+// after RetryAfter.
 type RetryLaterError struct {
 	// API is the response's status and the API's error code and message.
 	API *credential.APIError
