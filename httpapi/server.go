@@ -263,6 +263,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 	var tooLarge *http.MaxBytesError
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
 	switch {
 	case err == nil:
 	case errors.As(err, &tooLarge):
@@ -277,6 +278,12 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body is a JSON %s: send a JSON object", typeErr.Value)
 	case errors.As(err, &typeErr):
 		return fieldlink.Errorf(fieldlink.EInvalid, "field %q must be %s, not a JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+	case errors.As(err, &timeErr):
+		// encoding/json does not add the field to the error of a type that
+		// decodes itself, such as time.Time.
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body has the time %q, which is not in RFC 3339 form: write times such as 2027-01-31T00:00:00Z", timeErr.Value)
+	case strings.HasPrefix(err.Error(), "Time.UnmarshalJSON"):
+		return fieldlink.Errorf(fieldlink.EInvalid, "request body has a time that is not a JSON string: write times as strings such as \"2027-01-31T00:00:00Z\"")
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		return fieldlink.Errorf(fieldlink.EInvalid, "request body has an %s: check its spelling against docs/openapi.yaml", strings.TrimPrefix(err.Error(), "json: "))
 	default:
