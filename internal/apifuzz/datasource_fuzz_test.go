@@ -1,15 +1,18 @@
-package httpapi
+package apifuzz
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/credential"
+	"github.com/fieldlink/fieldlink/httpapi"
 	"github.com/fieldlink/fieldlink/internal/fuzzcheck"
 )
 
@@ -28,15 +32,18 @@ import (
 // bodies, so the test can tell when a response or an error quotes a secret.
 const secretMarker = "SECRET-MARKER-7319046528173"
 
-// FuzzReadDatasource reads any request body as POST /api/v1/datasources
-// does, with the server's auth validation. It never panics. A rejection is
-// an invalid-input error whose message starts with the field it is about
-// (or "request body"), and never contains the marker when the marker occurs
-// only in secret fields. An accepted datasource is shown without its
-// secrets, and sending that response back as an update, as the edit form
-// does, is accepted and changes nothing.
-func FuzzReadDatasource(f *testing.F) {
-	certificate, privateKey := fuzzKeyPair(f)
+// adminToken authenticates the fuzzed requests.
+const adminToken = "fuzz-admin-token"
+
+// FuzzCreateDatasource sends any body to POST /api/v1/datasources, with the
+// server's auth validation, and checks the response. The server never
+// panics and answers 201 or 400. A 400 is an invalid-input error whose
+// message starts with the field it is about (or "request body"), and it
+// never contains the marker when the marker occurs only in secret fields. A
+// 201 shows the datasource without its secrets, and sending that body back
+// with PUT, as the edit form does, is accepted and changes nothing.
+func FuzzCreateDatasource(f *testing.F) {
+	certificate, privateKey := keyPair(f)
 	markedKey := secretMarker + "\n" + privateKey
 	seeds := []any{
 		map[string]any{"name": "Jira", "baseUrl": "http://127.0.0.1:9", "auth": map[string]any{"mode": "basic", "username": "bot@example.com", "password": secretMarker}},
@@ -57,6 +64,8 @@ func FuzzReadDatasource(f *testing.F) {
 		map[string]any{"name": "Bad expiry", "baseUrl": "https://api.example", "auth": map[string]any{"mode": "bearer", "token": secretMarker, "secretExpiresAt": "31/01/2027"}},
 		map[string]any{"name": "Control", "baseUrl": "https://api.example", "auth": map[string]any{"mode": "bearer", "token": secretMarker + "\n"}},
 		map[string]any{"name": "Typo", "baseUrl": "https://api.example", "auth": map[string]any{"mode": "bearer", "Token": secretMarker, "tokn": "x"}},
+		map[string]any{"name": "Read-only fields", "baseUrl": "https://api.example", "health": map[string]any{"status": "healthy"}, "createdAt": "2026-01-01T00:00:00Z",
+			"auth": map[string]any{"mode": "bearer", "token": secretMarker, "tokenSet": false}},
 	}
 	for _, seed := range seeds {
 		body, err := json.Marshal(seed)
@@ -72,37 +81,55 @@ func FuzzReadDatasource(f *testing.F) {
 		f.Add([]byte(raw))
 	}
 
-	s := New(Options{ValidateAuthFunc: credential.Validate})
-	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	fieldNames := append(jsonFieldNames(reflect.TypeFor[httpapi.DatasourceBody](), ""), "request body", "field")
 
 	f.Fuzz(func(t *testing.T, body []byte) {
+		store := &datasourceStore{}
+		api := httpapi.New(httpapi.Options{
+			Store:            store,
+			ValidateAuthFunc: credential.Validate,
+			AdminTokenHash:   sha256.Sum256([]byte(adminToken)),
+			Now:              func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) },
+		})
 		inSecrets, elsewhere := fuzzcheck.CountMarker(body, secretMarker, isSecretMember)
 		secretOnly := inSecrets > 0 && elsewhere == 0
 
-		ds, err := s.readDatasource(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/v1/datasources", bytes.NewReader(body)), nil)
-		if err != nil {
-			checkRequestError(t, err, secretOnly)
+		created := send(api, "POST", "/api/v1/datasources", body)
+		switch created.Code {
+		case http.StatusBadRequest:
+			checkError(t, created.Body.Bytes(), fieldNames, secretOnly)
 			return
+		case http.StatusCreated:
+		default:
+			t.Fatalf("POST answered %d, want 201 or 400: %s", created.Code, created.Body)
 		}
 
-		shown, err := json.Marshal(datasourceToBody(ds, now))
-		if err != nil {
-			t.Fatalf("encode the datasource as the API shows it: %v", err)
-		}
+		shown := created.Body.Bytes()
 		if secretOnly && bytes.Contains(shown, []byte(secretMarker)) {
 			t.Fatalf("the API shows a secret: %s", shown)
 		}
+		saved := store.datasource
 
 		// The edit form sends the datasource back as it was shown, with the
 		// secret fields empty.
-		edited, err := s.readDatasource(httptest.NewRecorder(), httptest.NewRequest("PUT", "/api/v1/datasources/x", bytes.NewReader(shown)), &ds)
-		if err != nil {
-			t.Fatalf("update with the datasource as shown %s failed: %v", shown, err)
+		updated := send(api, "PUT", "/api/v1/datasources/"+saved.ID, shown)
+		if updated.Code != http.StatusOK {
+			t.Fatalf("PUT of the datasource as shown %s answered %d: %s", shown, updated.Code, updated.Body)
 		}
-		if diff := cmp.Diff(edited, ds, cmpopts.EquateEmpty()); diff != "" {
-			t.Errorf("update with the datasource as shown %s changed it (-got +want):\n%s", shown, diff)
+		if diff := cmp.Diff(store.datasource, saved, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(fieldlink.Datasource{}, "UpdatedAt")); diff != "" {
+			t.Errorf("PUT of the datasource as shown %s changed it (-got +want):\n%s", shown, diff)
 		}
 	})
+}
+
+// send serves one request with the admin token.
+func send(api http.Handler, method, path string, body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	return rec
 }
 
 // isSecretMember reports whether a JSON path of a datasource body leads to
@@ -119,22 +146,24 @@ func isSecretMember(path []string) bool {
 	return false
 }
 
-// checkRequestError checks that err is an invalid-input error that starts
-// with a field of DatasourceBody or "request body", and, when checkMarker is
-// set, that it does not contain the secret marker.
-func checkRequestError(t *testing.T, err error, checkMarker bool) {
+// checkError checks that a 400 response is an invalid-input error whose
+// message starts with one of fields and, when checkMarker is set, does not
+// contain the secret marker.
+func checkError(t *testing.T, body []byte, fields []string, checkMarker bool) {
 	t.Helper()
 
-	if code := fieldlink.ErrorCode(err); code != fieldlink.EInvalid {
-		t.Fatalf("error %T %v has code %q, want %q", err, err, code, fieldlink.EInvalid)
+	var response httpapi.ErrorBody
+	if err := json.Unmarshal(body, &response); err != nil {
+		t.Fatalf("decode error response %s: %v", body, err)
 	}
-	message := fieldlink.ErrorMessage(err)
-	fields := append(jsonFieldNames(reflect.TypeFor[DatasourceBody](), ""), "request body", "field")
-	if !fuzzcheck.StartsWithField(message, fields) {
-		t.Errorf("error %q does not start with a field name", message)
+	if response.Error.Code != fieldlink.EInvalid {
+		t.Errorf("error code %q, want %q: %s", response.Error.Code, fieldlink.EInvalid, body)
 	}
-	if checkMarker && strings.Contains(message, secretMarker) {
-		t.Errorf("error %q contains a secret", message)
+	if !fuzzcheck.StartsWithField(response.Error.Message, fields) {
+		t.Errorf("error %q does not start with a field name", response.Error.Message)
+	}
+	if checkMarker && strings.Contains(response.Error.Message, secretMarker) {
+		t.Errorf("error %q contains a secret", response.Error.Message)
 	}
 }
 
@@ -155,9 +184,38 @@ func jsonFieldNames(typ reflect.Type, prefix string) []string {
 	return names
 }
 
-// fuzzKeyPair returns a self-signed certificate valid for ten years and its
+// datasourceStore keeps the one datasource that a fuzzed request creates.
+// The API calls no other method of httpapi.Store on these routes, so the
+// embedded interface stays nil.
+type datasourceStore struct {
+	httpapi.Store
+	datasource fieldlink.Datasource
+}
+
+func (s *datasourceStore) CreateDatasource(_ context.Context, ds *fieldlink.Datasource) error {
+	ds.ID = "ds_fuzz"
+	ds.CreatedAt = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	ds.UpdatedAt = ds.CreatedAt
+	s.datasource = *ds
+	return nil
+}
+
+func (s *datasourceStore) FindDatasource(_ context.Context, id string) (fieldlink.Datasource, error) {
+	if id != s.datasource.ID {
+		return fieldlink.Datasource{}, fieldlink.Errorf(fieldlink.ENotFound, "datasource %q not found", id)
+	}
+	return s.datasource, nil
+}
+
+func (s *datasourceStore) UpdateDatasource(_ context.Context, ds *fieldlink.Datasource) error {
+	ds.UpdatedAt = time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
+	s.datasource = *ds
+	return nil
+}
+
+// keyPair returns a self-signed certificate valid for ten years and its
 // private key, both in PEM form.
-func fuzzKeyPair(f *testing.F) (certificate, privateKey string) {
+func keyPair(f *testing.F) (certificate, privateKey string) {
 	f.Helper()
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
