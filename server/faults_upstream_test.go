@@ -145,14 +145,15 @@ func upstreamFaults() []upstreamFault {
 		},
 		{
 			name:     "Graph 429 storm with long Retry-After",
-			begin:    func(t *testing.T, f *faultFixture) { f.emulators.Graph.ThrottleNext(many, "120") },
+			begin:    func(t *testing.T, f *faultFixture) { f.emulators.Graph.ThrottleNext(many, "4") },
 			end:      clearGraph,
 			requests: graphRequests,
-			// Waiting 120 s would pass the call's budget, so Do stops after
-			// the first response.
+			// Waiting 4 s would pass the call's budget of 2 s, so Do stops
+			// after the first response, and the queue waits the 4 s before
+			// it tries the event again.
 			perCall: 1,
 			retried: true,
-			reason:  []string{"returned 429 Too Many Requests", "asked to be called again in 2m0s"},
+			reason:  []string{"returned 429 Too Many Requests", "asked to be called again in 4s"},
 			health:  []string{"returned 429 Too Many Requests"},
 		},
 		{
