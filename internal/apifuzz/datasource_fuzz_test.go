@@ -37,7 +37,7 @@ const adminToken = "fuzz-admin-token"
 
 // FuzzCreateDatasource sends any body to POST /api/v1/datasources, with the
 // server's auth validation, and checks the response. The server never
-// panics and answers 201 or 400. A 400 is an invalid-input error whose
+// panics and responds with 201 or 400. A 400 is an invalid-input error whose
 // message starts with the field it is about (or "request body"), and it
 // never contains the marker when the marker occurs only in secret fields. A
 // 201 shows the datasource without its secrets, and sending that body back
@@ -101,7 +101,7 @@ func FuzzCreateDatasource(f *testing.F) {
 			return
 		case http.StatusCreated:
 		default:
-			t.Fatalf("POST answered %d, want 201 or 400: %s", created.Code, created.Body)
+			t.Fatalf("POST returned status %d, want 201 or 400: %s", created.Code, created.Body)
 		}
 
 		shown := created.Body.Bytes()
@@ -114,7 +114,7 @@ func FuzzCreateDatasource(f *testing.F) {
 		// secret fields empty.
 		updated := send(api, "PUT", "/api/v1/datasources/"+saved.ID, shown)
 		if updated.Code != http.StatusOK {
-			t.Fatalf("PUT of the datasource as shown %s answered %d: %s", shown, updated.Code, updated.Body)
+			t.Fatalf("PUT of the datasource as shown %s returned status %d: %s", shown, updated.Code, updated.Body)
 		}
 		if diff := cmp.Diff(store.datasource, saved, cmpopts.EquateEmpty(), cmpopts.IgnoreFields(fieldlink.Datasource{}, "UpdatedAt")); diff != "" {
 			t.Errorf("PUT of the datasource as shown %s changed it (-got +want):\n%s", shown, diff)
