@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // MaxHeaders is the most custom headers a datasource may send.
@@ -138,7 +140,7 @@ func validateHeaders(headers map[string]string) error {
 
 	seen := make(map[string]string, len(headers))
 	for _, name := range names {
-		if !isToken(name) {
+		if !httpguts.ValidHeaderFieldName(name) {
 			return Errorf(EInvalid, "headers: %q is not a valid header name: use letters, digits and hyphens, such as X-Request-Source", name)
 		}
 		canonical := http.CanonicalHeaderKey(name)
@@ -167,20 +169,6 @@ func validateHeaders(headers map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// isToken reports whether s is a token of RFC 9110 §5.6.2, the syntax of a
-// header name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // isControl reports whether r is a control character that a header value

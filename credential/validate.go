@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/outbound"
 )
@@ -111,7 +113,7 @@ func validateAPIKey(a fieldlink.Auth) error {
 		return invalid("auth.apiKeyName is missing: enter the header or query parameter name the API expects, such as X-API-Key")
 	case a.APIKeyIn != fieldlink.APIKeyInHeader && a.APIKeyIn != fieldlink.APIKeyInQuery:
 		return invalid("auth.apiKeyIn %q is not supported: use header or query", a.APIKeyIn)
-	case a.APIKeyIn == fieldlink.APIKeyInHeader && !isToken(a.APIKeyName):
+	case a.APIKeyIn == fieldlink.APIKeyInHeader && !httpguts.ValidHeaderFieldName(a.APIKeyName):
 		return invalid("auth.apiKeyName %q is not a valid header name: use letters, digits and - only, such as X-API-Key", a.APIKeyName)
 	}
 	return validateSecret("auth.apiKeyValue", "the API key", a.APIKeyValue)
@@ -255,20 +257,6 @@ func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool {
 		return r < 0x20 || r == 0x7f
 	})
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), the syntax of
-// a header name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
-	}
-	return true
 }
 
 // isScopeToken reports whether s is a scope token of RFC 6749 §3.3: printable

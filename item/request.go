@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/fieldlink/fieldlink"
 )
 
@@ -124,7 +126,7 @@ var credentialHeaders = map[string]bool{
 
 func compileHeader(name, value string) (headerTemplate, error) {
 	field := "request.headers." + name
-	if !isToken(name) {
+	if !httpguts.ValidHeaderFieldName(name) {
 		return headerTemplate{}, fieldlink.Errorf(fieldlink.EInvalid, "%s: %q is not a valid header name; use letters, digits and - only", field, name)
 	}
 	// An item is not sealed at rest and is shown by the API, so a credential
@@ -264,22 +266,4 @@ func renderSlots(slots []slot, env map[string]any, isURL bool) (string, error) {
 		b.WriteString(text)
 	}
 	return b.String(), nil
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110 §5.6.2), the syntax
-// of a header name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
 }
