@@ -601,4 +601,3 @@ func (r *secretsRun) restartWithNewKeys() {
 	r.signInBySSO()
 	r.readEverything()
 }
-

@@ -431,7 +431,9 @@ func TestSecretsNeverLeakCLI(t *testing.T) {
 	secrets.add("secret in an invalid imported record", inRecord)
 	for i, change := range []func(map[string]any){
 		func(ds map[string]any) { ds["baseUrl"] = "http://user:" + inRecord + "@127.0.0.1" },
-		func(ds map[string]any) { ds["auth"].(map[string]any)["tokenUrl"] = "https://c:" + inRecord + "@127.0.0.1/token" },
+		func(ds map[string]any) {
+			ds["auth"].(map[string]any)["tokenUrl"] = "https://c:" + inRecord + "@127.0.0.1/token"
+		},
 		func(ds map[string]any) { ds["secrets"] = map[string]any{"no-such-secret": inRecord} },
 		func(ds map[string]any) { ds["auth"] = map[string]any{"mode": "bearer", "token": inRecord} },
 	} {
