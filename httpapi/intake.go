@@ -43,7 +43,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	// A client past the limit of failed deliveries gets 429 before its body
 	// is read or its hook looked up, unless the request carries a signature
 	// or an automation token. Those are still checked, so a flood of bad
-	// deliveries can never hold back a correctly signed ticket event; a bad
+	// deliveries can never hold back a correctly signed ticket event. A bad
 	// one past the limit gets 429 instead of 401.
 	if wait := s.webhookGuard.limiter.RetryAfter(hookKey(clientIP(r), hookID)); wait > 0 && !carriesCredential(r) {
 		s.webhookGuard.throttle(w, r, hookID, wait)
