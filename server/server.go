@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -147,7 +148,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	logger := cfg.Logger
 
+	if err := validatePublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
 	if err := cfg.OIDC.validate(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	if err := store.CheckDatabaseName(cfg.Database); err != nil {
 		return nil, err
 	}
 
@@ -390,6 +397,32 @@ func requireSharedKey(cfg Config, keyFile string) error {
 		return nil
 	}
 	return fmt.Errorf("no master key for the PostgreSQL database: every replica must use the same key, so set FIELDLINK_MASTER_KEY on each (for the first replica, create one with \"openssl rand -base64 32\" and keep it safe), or put the same master.key in each data folder (%s)", cfg.DataDir)
+}
+
+// validatePublicURL rejects a public URL that would give Jira broken or
+// credential-bearing hook URLs. An empty one is allowed: hook URLs then use
+// the address of the request that reads them.
+func validatePublicURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+
+	const example = "give the address Jira reaches fieldlink at, such as https://fieldlink.example.com"
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("invalid --public-url %q: %v: %s", raw, errors.Unwrap(err), example)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("invalid --public-url %q: it must start with https:// (or http://): %s", u.Redacted(), example)
+	case u.Host == "":
+		return fmt.Errorf("invalid --public-url %q: it has no host name: %s", u.Redacted(), example)
+	case u.User != nil:
+		return fmt.Errorf("invalid --public-url %q: it must not contain a user name or password, which would end up in every hook URL: %s", u.Redacted(), example)
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		return fmt.Errorf("invalid --public-url %q: it must not have a query or fragment, since hook paths are appended to it: %s", u.Redacted(), example)
+	}
+	return nil
 }
 
 // createPrivateFile creates an empty file readable by its owner only, unless

@@ -69,7 +69,7 @@ func Open(ctx context.Context, database string, sealer *seal.Sealer, logger *slo
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	if err := checkDatabaseName(database); err != nil {
+	if err := CheckDatabaseName(database); err != nil {
 		return nil, err
 	}
 	if IsPostgresURL(database) {

@@ -47,9 +47,11 @@ func isKeywordValue(database string) bool {
 	return false
 }
 
-// checkDatabaseName rejects a URL whose scheme is neither PostgreSQL's nor
+// CheckDatabaseName rejects a URL whose scheme is neither PostgreSQL's nor
 // absent, so that a typo such as postgress:// is not taken for a file path.
-func checkDatabaseName(database string) error {
+// Open checks it too, but a caller that creates the SQLite file before
+// Open must call it first.
+func CheckDatabaseName(database string) error {
 	scheme, _, ok := strings.Cut(strings.TrimSpace(database), "://")
 	if !ok {
 		return nil

@@ -53,7 +53,7 @@ func (s SchemaStatus) UpToDate() bool {
 // names it, without applying a migration and without creating a missing
 // SQLite file.
 func ReadSchemaStatus(ctx context.Context, database string) (SchemaStatus, error) {
-	if err := checkDatabaseName(database); err != nil {
+	if err := CheckDatabaseName(database); err != nil {
 		return SchemaStatus{}, err
 	}
 	if IsPostgresURL(database) {

@@ -201,6 +201,9 @@ func (s keySource) createDataDir() error {
 // createSQLiteFile creates the SQLite file readable by the owner only,
 // unless it exists, as serve does on a first start. Its folder must exist.
 func createSQLiteFile(path string) (created bool, err error) {
+	if err := store.CheckDatabaseName(path); err != nil {
+		return false, err
+	}
 	if _, err := os.Stat(filepath.Dir(path)); errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("create database %s: folder %s does not exist: create it first", path, filepath.Dir(path))
 	}
