@@ -25,6 +25,14 @@ var forbiddenHeaders = map[string]bool{
 	"Trailer": true, "Upgrade": true,
 }
 
+// credentialHeaders are well-known headers that carry an API key, a token
+// or a session. Custom headers are stored unsealed and shown by the API, so
+// these values belong in the datasource's authentication instead.
+var credentialHeaders = map[string]bool{
+	"Cookie": true, "X-Api-Key": true, "Api-Key": true, "Ocp-Apim-Subscription-Key": true,
+	"X-Auth-Token": true, "X-Access-Token": true, "Private-Token": true,
+}
+
 // Validate checks the datasource's own fields (authentication is checked by
 // the credential package). The error is an *Error naming the field. It never
 // quotes the credentials of a URL.
@@ -149,6 +157,9 @@ func validateHeaders(headers map[string]string) error {
 		}
 		if canonical == "Authorization" {
 			return Errorf(EInvalid, "headers.Authorization cannot be set here: choose an auth mode (bearer, basic, api-key or OAuth 2) so the value is sealed at rest")
+		}
+		if credentialHeaders[canonical] {
+			return Errorf(EInvalid, "headers.%s carries a credential, which custom headers would store unsealed and show: remove it and choose auth mode api-key with apiKeyIn header and apiKeyName %s, so the value is sealed at rest", name, name)
 		}
 		// Header names are case-insensitive (RFC 9110 §5.1), so two entries
 		// that differ only in case would race for one header.

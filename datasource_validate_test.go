@@ -52,6 +52,8 @@ func TestDatasourceValidateRejects(t *testing.T) {
 		{"header value with NUL", func(ds *fieldlink.Datasource) { ds.Headers = map[string]string{"X-Note": "a\x00b"} }, "headers.X-Note contains a control character"},
 		{"header value not UTF-8", func(ds *fieldlink.Datasource) { ds.Headers = map[string]string{"X-Note": "caf\xe9"} }, "headers.X-Note is not valid UTF-8"},
 		{"forbidden header", func(ds *fieldlink.Datasource) { ds.Headers = map[string]string{"host": "x"} }, "headers.host cannot be set"},
+		{"API key header", func(ds *fieldlink.Datasource) { ds.Headers = map[string]string{"x-api-key": "k-1"} }, "headers.x-api-key carries a credential"},
+		{"subscription key header", func(ds *fieldlink.Datasource) { ds.Headers = map[string]string{"Ocp-Apim-Subscription-Key": "k-1"} }, "choose auth mode api-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
