@@ -26,12 +26,54 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
+
+// versionString returns version, and for a "dev" build the commit that
+// go build recorded from the Git checkout, such as "dev (commit 1a2b3c4d5e6f,
+// modified)", so that a problem report names the code it ran.
+func versionString() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		info = nil
+	}
+	return describeVersion(version, info)
+}
+
+// describeVersion adds the commit recorded in info to a "dev" version.
+// go build records it unless -buildvcs=false is set, or the source is not a
+// Git checkout.
+func describeVersion(version string, info *debug.BuildInfo) string {
+	if version != "dev" || info == nil {
+		return version
+	}
+
+	var revision, modified string
+	for _, setting := range info.Settings {
+		switch setting.Key {
+		case "vcs.revision":
+			revision = setting.Value
+		case "vcs.modified":
+			modified = setting.Value
+		}
+	}
+	if revision == "" {
+		return version
+	}
+
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if modified == "true" {
+		return fmt.Sprintf("%s (commit %s, modified)", version, revision)
+	}
+	return fmt.Sprintf("%s (commit %s)", version, revision)
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -108,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return runMigrate(ctx, args[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "fieldlink", version)
+		fmt.Fprintln(stdout, "fieldlink", versionString())
 		return nil
 	case "help", "-h", "--help":
 		usage(stdout)
