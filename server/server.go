@@ -200,7 +200,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if (cfg.AllowLoopback || cfg.AllowPrivate) && !cfg.ForEmulators {
-		logger.Warn("datasources may reach addresses on this machine or its private networks: use this for tests and local APIs only",
+		logger.Warn("datasources may reach "+allowedRanges(cfg)+": use this for tests and local APIs only",
 			"allowLoopback", cfg.AllowLoopback, "allowPrivate", cfg.AllowPrivate)
 	}
 
@@ -397,6 +397,18 @@ func requireSharedKey(cfg Config, keyFile string) error {
 		return nil
 	}
 	return fmt.Errorf("no master key for the PostgreSQL database: every replica must use the same key, so set FIELDLINK_MASTER_KEY on each (for the first replica, create one with \"openssl rand -base64 32\" and keep it safe), or put the same master.key in each data folder (%s)", cfg.DataDir)
+}
+
+// allowedRanges names the address ranges that the outbound allowances of
+// cfg open to datasources.
+func allowedRanges(cfg Config) string {
+	switch {
+	case cfg.AllowLoopback && cfg.AllowPrivate:
+		return "addresses on this machine and its private networks"
+	case cfg.AllowLoopback:
+		return "addresses on this machine (loopback)"
+	}
+	return "addresses on private networks"
 }
 
 // validatePublicURL rejects a public URL that would give Jira broken or
