@@ -157,6 +157,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := store.CheckDatabaseName(cfg.Database); err != nil {
 		return nil, err
 	}
+	if cfg.AdminToken != "" && len(cfg.AdminToken) < minAdminTokenLength {
+		return nil, fmt.Errorf("FIELDLINK_ADMIN_TOKEN is %d characters long: use at least %d random characters, for example from \"openssl rand -hex 32\"",
+			len(cfg.AdminToken), minAdminTokenLength)
+	}
 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder %s: %w", cfg.DataDir, err)
@@ -173,11 +177,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if created {
 		logger.Info("created master key file: back it up, sealed secrets cannot be read without it", "path", keyFile)
-	}
-
-	if cfg.AdminToken != "" && len(cfg.AdminToken) < minAdminTokenLength {
-		return nil, fmt.Errorf("FIELDLINK_ADMIN_TOKEN is %d characters long: use at least %d random characters, for example from \"openssl rand -hex 32\"",
-			len(cfg.AdminToken), minAdminTokenLength)
 	}
 
 	database := cfg.Database

@@ -274,7 +274,8 @@ func TestServeRejectsOtherMasterKey(t *testing.T) {
 }
 
 func TestServeRejectsShortAdminToken(t *testing.T) {
-	cmd := exec.Command(binary, "serve", "--listen", freeAddr(t), "--data", t.TempDir())
+	dataDir := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(binary, "serve", "--listen", freeAddr(t), "--data", dataDir)
 	cmd.Env = append(os.Environ(), "FIELDLINK_ADMIN_TOKEN=admin")
 
 	out, err := cmd.CombinedOutput()
@@ -284,6 +285,9 @@ func TestServeRejectsShortAdminToken(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "FIELDLINK_ADMIN_TOKEN is 5 characters long") {
 		t.Errorf("error does not name the token's length:\n%s", out)
+	}
+	if _, err := os.Stat(dataDir); err == nil {
+		t.Errorf("serve created the data folder before rejecting the admin token")
 	}
 }
 

@@ -40,8 +40,10 @@ func TestServeRejectsBadPublicURL(t *testing.T) {
 			if strings.Contains(string(out), "MARKER-pw-41c9") {
 				t.Errorf("error shows the password in the public URL:\n%s", out)
 			}
-			if _, err := os.Stat(filepath.Join(dataDir, "fieldlink.db")); err == nil {
-				t.Errorf("serve created the database before rejecting --public-url")
+			for _, name := range []string{"fieldlink.db", "master.key"} {
+				if _, err := os.Stat(filepath.Join(dataDir, name)); err == nil {
+					t.Errorf("serve created %s before rejecting --public-url", name)
+				}
 			}
 		})
 	}
