@@ -473,6 +473,29 @@ func fillDisk(t *testing.T, dir string) string {
 	}
 }
 
+// checkRecovered checks a site after the fault has ended: a delivery made
+// during the fault that Jira sends again is a duplicate, the in-flight
+// ticket and those created during the fault are processed exactly once, and
+// every delivery answered 202 is stored. fault describes the fault for the
+// log, and unavailable is how many deliveries got 503 during it. It returns
+// the keys of the issues checked.
+func (s *faultSite) checkRecovered(t *testing.T, serve *faultProcess, emulators *demo.Emulators, inFlight string, during []string, fault string, unavailable int) []string {
+	t.Helper()
+	if err := emulators.Jira.Redeliver(context.Background(), during[0]); err != nil {
+		t.Errorf("redeliver %s after the fault ended: %v", during[0], err)
+	}
+	if n := s.recorder.countDuplicates(); n != 1 {
+		t.Errorf("%d deliveries got 202 duplicate, want 1 for the redelivered %s", n, during[0])
+	}
+
+	keys := append([]string{inFlight}, during...)
+	s.checkProcessedOnce(t, keys)
+	s.checkAcceptedStored(t)
+	serve.checkAlive(t)
+	t.Logf("%d deliveries got 503 while %s, %d deliveries in all", unavailable, fault, len(s.recorder.all()))
+	return keys
+}
+
 func TestDiskFullRefusesWebhooksThenRecovers(t *testing.T) {
 	if ok, reason := canMountTmpfs(t); !ok {
 		t.Skip("the full-disk test cannot run: " + reason)
@@ -510,19 +533,7 @@ func TestDiskFullRefusesWebhooksThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve.waitReadyz(t, http.StatusOK, "ok")
-	during := waitCreated()
-	if err := emulators.Jira.Redeliver(context.Background(), during[0]); err != nil {
-		t.Errorf("redeliver %s after the disk had space again: %v", during[0], err)
-	}
-	if n := site.recorder.countDuplicates(); n != 1 {
-		t.Errorf("%d deliveries got 202 duplicate, want 1 for the redelivered %s", n, during[0])
-	}
-
-	keys := append([]string{inFlight}, during...)
-	site.checkProcessedOnce(t, keys)
-	site.checkAcceptedStored(t)
-	serve.checkAlive(t)
-	t.Logf("%d deliveries got 503 while the disk was full, %d deliveries in all", unavailable, len(site.recorder.all()))
+	keys := site.checkRecovered(t, serve, emulators, inFlight, waitCreated(), "the disk was full", unavailable)
 
 	db, err := sql.Open("sqlite", copyDatabase(t, serve.cmd.Process, mounted))
 	if err != nil {
@@ -695,19 +706,7 @@ func TestPostgresOutageRefusesWebhooksThenRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve.waitReadyz(t, http.StatusOK, "ok")
-	during := waitCreated()
-	if err := emulators.Jira.Redeliver(context.Background(), during[0]); err != nil {
-		t.Errorf("redeliver %s after PostgreSQL came back: %v", during[0], err)
-	}
-	if n := site.recorder.countDuplicates(); n != 1 {
-		t.Errorf("%d deliveries got 202 duplicate, want 1 for the redelivered %s", n, during[0])
-	}
-
-	keys := append([]string{inFlight}, during...)
-	site.checkProcessedOnce(t, keys)
-	site.checkAcceptedStored(t)
-	serve.checkAlive(t)
-	t.Logf("%d deliveries got 503 while PostgreSQL was unreachable, %d deliveries in all", unavailable, len(site.recorder.all()))
+	keys := site.checkRecovered(t, serve, emulators, inFlight, waitCreated(), "PostgreSQL was unreachable", unavailable)
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, database)
