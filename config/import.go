@@ -2,12 +2,14 @@ package config
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/fieldlink/fieldlink"
 	"github.com/fieldlink/fieldlink/auth"
+	"github.com/fieldlink/fieldlink/credential"
 )
 
 // Summary counts what an import wrote.
@@ -44,6 +46,11 @@ type Plan struct {
 
 	// Summary counts the records that Write writes.
 	Summary Summary
+
+	// Warnings name the datasources that the REST API would reject on
+	// their next save, with the reason. They are imported as they are, so
+	// that a document from an earlier version still moves whole.
+	Warnings []string
 }
 
 // PlanImport checks the whole document (format version, secrets, IDs,
@@ -77,7 +84,24 @@ func PlanImport(doc Document, transportKey []byte) (Plan, error) {
 
 	records, summary := doc.records()
 	summary.SecretsOmitted = omitted
-	return Plan{Records: records, Summary: summary}, nil
+	return Plan{Records: records, Summary: summary, Warnings: datasourceWarnings(records.Datasources, omitted)}, nil
+}
+
+// datasourceWarnings checks each datasource as the REST API checks it on
+// save. Without secrets in the document, the authentication is not checked,
+// since every secret would be reported missing.
+func datasourceWarnings(datasources []fieldlink.Datasource, secretsOmitted bool) []string {
+	var warnings []string
+	for _, ds := range datasources {
+		err := ds.Validate()
+		if err == nil && !secretsOmitted {
+			err = credential.Validate(ds.Auth)
+		}
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("datasource %q (%s) would be rejected on its next save: %v", ds.Name, ds.ID, fieldlink.ErrorMessage(err)))
+		}
+	}
+	return warnings
 }
 
 // Write writes the plan's records into target with their IDs, so hook URLs
@@ -191,9 +215,9 @@ func validate(doc Document) error {
 // information, as the API does when it saves one. The store would keep such
 // a password in clear text and the API would show it.
 //
-// NOTE: the other settings are not checked as the API checks them, because
-// documents written by earlier versions may hold records that the stricter
-// checks of today reject.
+// The other settings are only reported in Plan.Warnings, because documents
+// written by earlier versions may hold records that today's stricter checks
+// reject.
 func validateDatasource(rec DatasourceRecord) error {
 	ds := rec.datasource()
 	urls := []struct{ field, raw string }{

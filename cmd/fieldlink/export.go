@@ -197,6 +197,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "Created master key file %s. Back it up with the database; every server on this database needs this key.\n", source.keyFile)
 	}
 	printImportSummary(stdout, plan.Records, doc, summary)
+	for _, warning := range plan.Warnings {
+		fmt.Fprintf(stderr, "Warning: %s. Correct it in the admin pages or with \"fieldlink datasource update\".\n", warning)
+	}
 	return nil
 }
 

@@ -513,3 +513,29 @@ func TestImportRejectsOtherMasterKey(t *testing.T) {
 		})
 	}
 }
+
+func TestImportWarnsAboutRejectedDatasource(t *testing.T) {
+	source, _ := newDataFolder(t)
+	fillDataFolder(t, source)
+	file, keyFile := exportSealed(t, source)
+	changedFile := filepath.Join(t.TempDir(), "changed.json")
+	writeChangedDocument(t, file, changedFile, func(doc map[string]any) {
+		doc["datasources"].([]any)[0].(map[string]any)["headers"] = map[string]any{"X-Api-Key": "MARKER-header-2b8d"}
+	})
+	target, _ := newDataFolder(t)
+
+	_, stderr, err := runCommand(t, "import", "--data", target, "-f", changedFile, "--transport-key-file", keyFile)
+
+	if err != nil {
+		t.Fatalf("import failed: %v", err)
+	}
+	if !strings.Contains(stderr, "Warning: datasource") || !strings.Contains(stderr, "headers.X-Api-Key carries a credential") {
+		t.Errorf("import did not warn about the credential header:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "MARKER-header-2b8d") {
+		t.Errorf("the warning shows the header's value:\n%s", stderr)
+	}
+	if got := len(configByName(t, target).Datasources); got != len(configByName(t, source).Datasources) {
+		t.Errorf("%d datasources imported, want all of them", got)
+	}
+}
