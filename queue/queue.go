@@ -132,7 +132,7 @@ func New(opts Options) (*Queue, error) {
 		FetchCooldown:        20 * time.Millisecond,
 		FetchPollInterval:    100 * time.Millisecond,
 		RetryPolicy:          &backoffPolicy{},
-		Logger:               opts.Logger.With("component", "river"),
+		Logger:               slog.New(newRepeatLimiter(opts.Logger.Handler(), time.Now)).With("component", "river"),
 	}
 
 	q := &Queue{store: opts.Store, logger: opts.Logger}
