@@ -53,7 +53,7 @@ func (s *Server) intake(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBytes))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		s.log.Warn("webhook rejected: body too large", "hook", hookID, "limit", maxWebhookBytes)
+		s.webhookGuard.fail(r, hookKey(clientIP(r), hookID), "body too large", "hook", hookID, "limit", maxWebhookBytes)
 		writeJSON(w, http.StatusRequestEntityTooLarge, ErrorBody{Error: ErrorDetail{Code: fieldlink.EInvalid, Message: "webhook body is larger than 4 MiB"}})
 		return
 	}

@@ -220,3 +220,26 @@ func TestIntakeBareURLFloodThrottled(t *testing.T) {
 		t.Errorf("unsigned delivery to the flooded bare URL: status %d, Retry-After %q, want 429 and 60", status, retryAfter)
 	}
 }
+
+func TestIntakeOversizedBodiesCountAsFailures(t *testing.T) {
+	s := newIntakeLimitAPI(t)
+	path := "/hooks/jira/" + s.first.ID
+	oversized := bytes.Repeat([]byte("x"), maxWebhookBytes+1)
+
+	for i := range defaultIntakeFailures {
+		if status, _ := s.deliver(path, oversized, ""); status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized delivery %d: status %d, want 413", i+1, status)
+		}
+	}
+
+	if status, retryAfter := s.deliver(path, oversized, ""); status != http.StatusTooManyRequests || retryAfter == "" {
+		t.Errorf("oversized delivery past the limit: status %d, Retry-After %q, want 429 before the body is read", status, retryAfter)
+	}
+	body := webhookBody("ITH-1")
+	if status, _ := s.deliver(path, body, signature(s.first.Secret, body)); status != http.StatusAccepted {
+		t.Errorf("signed delivery after the oversized ones: status %d, want 202", status)
+	}
+	if n := strings.Count(s.logs.String(), `level=WARN msg="webhook rejected: body too large"`); n != 1 {
+		t.Errorf("%d oversized bodies logged at Warn, want 1 per window", n)
+	}
+}
