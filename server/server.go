@@ -430,7 +430,7 @@ func validatePublicURL(raw string) error {
 		return fmt.Errorf("invalid --public-url %q: it has no host name: %s", u.Redacted(), example)
 	case u.User != nil:
 		return fmt.Errorf("invalid --public-url %q: it must not contain a user name or password, which would end up in every hook URL: %s", u.Redacted(), example)
-	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+	case strings.ContainsAny(raw, "?#"):
 		return fmt.Errorf("invalid --public-url %q: it must not have a query or fragment, since hook paths are appended to it: %s", u.Redacted(), example)
 	}
 	return nil
