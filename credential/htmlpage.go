@@ -48,8 +48,8 @@ func (e *HTMLPageError) Is(target error) bool {
 	return target == ErrInvalidTokenResponse
 }
 
-// pageSummary is what an error quotes of an HTML page: its title or, for a
-// page without one, the start of its text. Markup, styles and scripts are
+// pageSummary is the part of an HTML page that an error quotes: its title
+// or, for a page without one, the start of its text. Markup, styles and scripts are
 // left out, because they rarely describe the error.
 type pageSummary struct {
 	title string

@@ -24,9 +24,8 @@ const (
 //
 // Failures are counted per client address and hook, not per address alone,
 // because Jira Cloud sends every site's webhooks from Atlassian's shared
-// addresses. A flood or a stale webhook aimed at one hook then cannot block
-// the correctly signed deliveries that those addresses bring to other hooks.
-// Unknown hook IDs share one count per address, so guessing IDs is limited
+// addresses. A flood or a stale webhook aimed at one hook then does not
+// throttle requests from those addresses to other hooks. Unknown hook IDs share one count per address, so guessing IDs is limited
 // too.
 //
 // A request past the limit that carries a signature or an automation token

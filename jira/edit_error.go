@@ -116,10 +116,10 @@ func (e *EditError) detail() string {
 
 // retryableStatus reports whether Jira may accept the same request later.
 // Jira Cloud's REST API v3 document lists no 409 Conflict for the requests
-// fieldlink sends, but Atlassian's change notice on simultaneous issue
+// fieldlink sends. Atlassian's change notice on simultaneous issue
 // transitions (developer.atlassian.com, "Change notice - Update in
 // simultaneous transitions of an issue via API") states that a 409 means
-// another change to the issue is still running and that apps should retry.
+// another change to the issue is still running, and that apps should retry.
 func retryableStatus(status int) bool {
 	return status == http.StatusConflict || status == http.StatusTooManyRequests || status >= 500
 }

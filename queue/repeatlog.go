@@ -33,8 +33,8 @@ type repeatState struct {
 }
 
 type repeatCount struct {
-	logged time.Time
-	held   int
+	logged     time.Time
+	suppressed int
 }
 
 func newRepeatLimiter(next slog.Handler, now func() time.Time) *repeatLimiter {
@@ -53,13 +53,13 @@ func (h *repeatLimiter) Handle(ctx context.Context, r slog.Record) error {
 		return h.next.Handle(ctx, r)
 	}
 
-	held, ok := h.admit(r.Message)
+	suppressed, ok := h.admit(r.Message)
 	if !ok {
 		return nil
 	}
-	if held > 0 {
+	if suppressed > 0 {
 		r = r.Clone()
-		r.AddAttrs(slog.Int("repeatsNotLogged", held))
+		r.AddAttrs(slog.Int("repeatsNotLogged", suppressed))
 	}
 	return h.next.Handle(ctx, r)
 }
@@ -82,13 +82,13 @@ func (h *repeatLimiter) admit(message string) (int, bool) {
 		return 0, true
 	}
 	if now.Sub(count.logged) < repeatWindow {
-		count.held++
+		count.suppressed++
 		return 0, false
 	}
 
-	held := count.held
-	count.logged, count.held = now, 0
-	return held, true
+	suppressed := count.suppressed
+	count.logged, count.suppressed = now, 0
+	return suppressed, true
 }
 
 // WithAttrs returns a handler that adds attrs and shares the repeat counts.

@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// Fault is a misbehaviour of the token endpoint for one token request: a
-// response after a delay, a server error in Entra ID's JSON shape, or an HTML
-// page such as a proxy or a captive portal sends in place of JSON.
+// Fault is a misbehaviour of the token endpoint for one token request. It is
+// a response after a delay, a server error in Entra ID's JSON shape, or an
+// HTML page in place of JSON, as a proxy or a captive portal sends.
 type Fault struct {
 	// Delay is waited before the response, on top of Options.Latency. The
 	// wait ends early when the client gives up, and the server then sends
